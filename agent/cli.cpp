@@ -1,0 +1,410 @@
+// The `vigil` command line (see cli.hpp, docs/cli.md).
+#include "cli.hpp"
+
+#include <boost/json.hpp>
+#include <map>
+#include <optional>
+#include <ostream>
+
+#include "engine.hpp"
+#include "policy.hpp"
+#include "report.hpp"
+#include "strings.hpp"
+
+#ifndef VIGIL_VERSION
+#define VIGIL_VERSION "0.0.0"
+#endif
+
+namespace vigil::agent {
+
+namespace {
+
+constexpr const char* kMainHelp = R"(vigil - continuous ISO/IEC 27001 control monitoring for Linux hosts
+
+Usage: vigil <command> [options]
+
+Commands:
+  scan              run policy checks against this host (or --root) and report
+  query SQL         run one read-only SQL query over the fact tables
+  collectors        list the fact tables and their columns
+  policy lint FILE  validate policy packs without running them
+
+Options:
+  -h, --help        show help (also: vigil <command> --help)
+  --version         print the version
+
+Exit codes: 0 all checks pass or are not applicable, 1 a check failed,
+2 usage, configuration or policy error, 3 a check ended in error (none failed).
+Documentation: docs/cli.md, docs/policies.md, docs/tables.md.
+)";
+
+constexpr const char* kScanHelp = R"(Usage: vigil scan [options]
+
+Runs the checks of the policy packs against the host and prints a report
+grouped by ISO/IEC 27001:2022 Annex A control. Nothing on the host is changed.
+
+Options:
+  --root DIR         read the host under DIR (a fixture tree, a mounted image,
+                     a container root); default /
+  --policy PATH      a policy pack file, or a directory of *.yaml/*.yml packs;
+                     repeatable; default: the built-in linux-baseline pack
+  --check ID         run only this check; repeatable
+  --format FORMAT    table (default) or json (schema: docs/scan-report.md)
+  --evidence-rows N  evidence rows kept per check (default 100)
+  -h, --help         show this help
+
+Exit codes: 0 all pass/not applicable, 1 a check failed, 2 usage or policy
+error, 3 a check ended in error and none failed.
+)";
+
+constexpr const char* kQueryHelp = R"(Usage: vigil query [options] SQL
+
+Runs one read-only SQL statement (SQLite dialect) over the fact tables of the
+host and prints the rows. Tables are listed by `vigil collectors`.
+Example: vigil query "SELECT keyword, value, file, line FROM sshd_config"
+
+Options:
+  --root DIR       read the host under DIR; default /
+  --format FORMAT  table (default) or json
+  -h, --help       show this help
+)";
+
+constexpr const char* kCollectorsHelp = R"(Usage: vigil collectors [--format table|json|markdown]
+
+Lists the fact tables that checks and queries can read, with their columns.
+Tables with an argument column are table-valued functions:
+  SELECT * FROM file('/etc/shadow')
+)";
+
+constexpr const char* kLintHelp = R"(Usage: vigil policy lint FILE|DIR...
+
+Parses and validates policy packs: structure, unknown keys, duplicate check
+ids, Annex A control ids, and every SQL statement against the fact tables
+(without collecting anything). Prints problems with file, line and check id.
+Exit code 0 when every pack is valid, 2 otherwise.
+)";
+
+// A tiny option parser: "--name value", "--name=value", flags, positionals.
+struct Args {
+  std::multimap<std::string, std::string> options;
+  std::vector<std::string> positional;
+  bool help = false;
+
+  std::optional<std::string> get(const std::string& name) const {
+    auto it = options.find(name);
+    if (it == options.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> all(const std::string& name) const {
+    std::vector<std::string> out;
+    auto [lo, hi] = options.equal_range(name);
+    for (auto it = lo; it != hi; ++it) out.push_back(it->second);
+    return out;
+  }
+};
+
+Result<Args> parse_args(const std::vector<std::string>& argv, std::size_t first,
+                        const std::vector<std::string>& value_options) {
+  Args a;
+  for (std::size_t i = first; i < argv.size(); ++i) {
+    const std::string& s = argv[i];
+    if (s == "-h" || s == "--help") {
+      a.help = true;
+    } else if (s == "--") {
+      a.positional.insert(a.positional.end(), argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
+      break;
+    } else if (s.size() > 2 && s.compare(0, 2, "--") == 0) {
+      std::string name = s.substr(2), value;
+      bool has_value = false;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        has_value = true;
+      }
+      if (std::find(value_options.begin(), value_options.end(), name) == value_options.end()) {
+        return make_error(Errc::invalid, "unknown option --" + name);
+      }
+      if (!has_value) {
+        if (i + 1 >= argv.size()) return make_error(Errc::invalid, "option --" + name + " needs a value");
+        value = argv[++i];
+      }
+      a.options.emplace(name, value);
+    } else if (s.size() > 1 && s[0] == '-') {
+      return make_error(Errc::invalid, "unknown option " + s);
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+Result<std::string> format_of(const Args& a) {
+  std::string f = a.get("format").value_or("table");
+  if (f != "table" && f != "json") return make_error(Errc::invalid, "--format must be table or json, not '" + f + "'");
+  return f;
+}
+
+int usage_error(std::ostream& err, const std::string& msg, const char* help_cmd) {
+  err << "vigil: " << msg << "\n";
+  err << "Try 'vigil " << help_cmd << "--help'.\n";
+  return kExitUsage;
+}
+
+Result<collectors::Host> open_host(const Args& a) {
+  auto root = a.get("root").value_or("/");
+  return collectors::Host::open(root);
+}
+
+boost::json::object host_object(const Evidence& info) {
+  boost::json::object o;
+  if (info.rows.empty()) return o;
+  for (std::size_t i = 0; i < info.columns.size() && i < info.rows[0].size(); ++i) {
+    o[info.columns[i]] = value_to_json(info.rows[0][i]);
+  }
+  return o;
+}
+
+void print_warnings(const std::vector<collectors::Warning>& warnings, std::ostream& err) {
+  for (const auto& w : warnings) err << "vigil: warning: " << w.table << ": " << w.where << ": " << w.message << "\n";
+}
+
+int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto args = parse_args(argv, 2, {"root", "policy", "check", "format", "evidence-rows"});
+  if (!args) return usage_error(err, args.error().message, "scan ");
+  if (args->help) {
+    out << kScanHelp;
+    return kExitOk;
+  }
+  if (!args->positional.empty()) return usage_error(err, "unexpected argument '" + args->positional[0] + "'", "scan ");
+  auto format = format_of(*args);
+  if (!format) return usage_error(err, format.error().message, "scan ");
+  ScanOptions opts;
+  opts.only_checks = args->all("check");
+  if (auto n = args->get("evidence-rows")) {
+    auto v = parse_int(*n);
+    if (!v || *v < 0 || *v > 1000000) return usage_error(err, "--evidence-rows must be a number from 0 to 1000000", "scan ");
+    opts.evidence_cap = static_cast<std::size_t>(*v);
+  }
+
+  std::vector<PolicyPack> packs;
+  const auto paths = args->all("policy");
+  if (paths.empty()) {
+    auto builtin = builtin_baseline();
+    if (!builtin) {
+      err << "vigil: built-in policy is invalid (a build defect):\n" << builtin.error().message << "\n";
+      return kExitUsage;
+    }
+    packs.push_back(std::move(*builtin));
+  } else {
+    auto loaded = load_policy_paths(paths);
+    if (!loaded) {
+      err << "vigil: policy error:\n" << loaded.error().message << "\n";
+      return kExitUsage;
+    }
+    packs = std::move(*loaded);
+  }
+
+  auto host = open_host(*args);
+  if (!host) return usage_error(err, host.error().message, "scan ");
+  auto engine = Engine::create(*host);
+  if (!engine) {
+    err << "vigil: " << engine.error().message << "\n";
+    return kExitUsage;
+  }
+  for (const auto& p : packs) {
+    if (Status s = (*engine)->validate(p); !s.ok()) {
+      err << "vigil: policy error:\n" << s.error().message << "\n";
+      return kExitUsage;
+    }
+  }
+  // Every --check must name a check, or the user silently scans nothing.
+  for (const auto& id : opts.only_checks) {
+    bool found = false;
+    for (const auto& p : packs) {
+      for (const auto& c : p.checks) found = found || c.id == id;
+    }
+    if (!found) return usage_error(err, "no check with id '" + id + "' in the policies", "scan ");
+  }
+
+  ScanReport report = (*engine)->scan(packs, opts);
+  ReportMeta meta{VIGIL_VERSION, host_object(report.host_info)};
+  if (*format == "json") {
+    out << pretty_json(report_to_json(report, meta));
+  } else {
+    out << report_to_text(report, meta);
+  }
+  const auto counts = count_verdicts(report);
+  if (counts.fail > 0) return kExitFailed;
+  if (counts.error > 0) return kExitCheckError;
+  return kExitOk;
+}
+
+int cmd_query(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto args = parse_args(argv, 2, {"root", "format"});
+  if (!args) return usage_error(err, args.error().message, "query ");
+  if (args->help) {
+    out << kQueryHelp;
+    return kExitOk;
+  }
+  if (args->positional.size() != 1) return usage_error(err, "query takes exactly one SQL statement", "query ");
+  auto format = format_of(*args);
+  if (!format) return usage_error(err, format.error().message, "query ");
+  auto host = open_host(*args);
+  if (!host) return usage_error(err, host.error().message, "query ");
+  auto engine = Engine::create(*host);
+  if (!engine) {
+    err << "vigil: " << engine.error().message << "\n";
+    return kExitUsage;
+  }
+  auto res = (*engine)->query(args->positional[0]);
+  if (!res) {
+    err << "vigil: query failed: " << res.error().message << "\n";
+    return kExitUsage;
+  }
+  print_warnings(res->warnings, err);
+  if (*format == "json") {
+    out << pretty_json(evidence_to_json(res->rows));
+  } else {
+    out << rows_to_text(res->rows);
+  }
+  return kExitOk;
+}
+
+// Pipes and newlines would break a Markdown table cell.
+std::string md_cell(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out.push_back(c);
+  }
+  return out;
+}
+
+int cmd_collectors(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  auto args = parse_args(argv, 2, {"format"});
+  if (!args) return usage_error(err, args.error().message, "collectors ");
+  if (args->help) {
+    out << kCollectorsHelp;
+    return kExitOk;
+  }
+  const std::string format = args->get("format").value_or("table");
+  if (format != "table" && format != "json" && format != "markdown") {
+    return usage_error(err, "--format must be table, json or markdown, not '" + format + "'", "collectors ");
+  }
+  auto tables = collectors::Registry::instance().tables();
+  std::sort(tables.begin(), tables.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  if (format == "json") {
+    boost::json::array arr;
+    for (const auto& t : tables) {
+      boost::json::array cols;
+      for (const auto& c : t.columns) {
+        cols.push_back(boost::json::object{{"name", c.name}, {"type", collectors::column_type_name(c.type)},
+                                           {"doc", c.doc}, {"argument", c.hidden}});
+      }
+      arr.push_back(boost::json::object{{"table", t.name}, {"doc", t.doc}, {"columns", std::move(cols)}});
+    }
+    out << pretty_json(arr);
+    return kExitOk;
+  }
+  if (format == "markdown") {
+    out << "# Fact tables\n\nGenerated by `vigil collectors --format markdown`; a test keeps this file in step "
+           "with the code.\nColumns marked *argument* are the arguments of a table-valued function: "
+           "`SELECT * FROM file('/etc/shadow')`.\n";
+    for (const auto& t : tables) {
+      out << "\n## `" << t.name << "`\n\n" << t.doc << "\n\n| column | type | meaning |\n|---|---|---|\n";
+      for (const auto& c : t.columns) {
+        out << "| `" << c.name << "` | " << collectors::column_type_name(c.type) << " | "
+            << (c.hidden ? "*argument*: " : "") << md_cell(c.doc) << " |\n";
+      }
+    }
+    return kExitOk;
+  }
+  for (const auto& t : tables) {
+    out << t.name << "\n  " << t.doc << "\n";
+    std::size_t w = 0;
+    for (const auto& c : t.columns) w = std::max(w, c.name.size());
+    for (const auto& c : t.columns) {
+      std::string name = c.name;
+      name.resize(w, ' ');
+      std::string type = collectors::column_type_name(c.type);
+      type.resize(8, ' ');
+      out << "    " << name << "  " << type << (c.hidden ? "(argument) " : "") << c.doc << "\n";
+    }
+    out << "\n";
+  }
+  return kExitOk;
+}
+
+int cmd_policy(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  if (argv.size() < 3 || argv[2] == "-h" || argv[2] == "--help") {
+    out << kLintHelp;
+    return argv.size() < 3 ? kExitUsage : kExitOk;
+  }
+  if (argv[2] != "lint") return usage_error(err, "unknown policy command '" + argv[2] + "' (known: lint)", "policy lint ");
+  auto args = parse_args(argv, 3, {});
+  if (!args) return usage_error(err, args.error().message, "policy lint ");
+  if (args->help) {
+    out << kLintHelp;
+    return kExitOk;
+  }
+  if (args->positional.empty()) return usage_error(err, "policy lint needs at least one file or directory", "policy lint ");
+  auto host = collectors::Host::open("/");
+  if (!host) return usage_error(err, host.error().message, "policy lint ");
+  auto engine = Engine::create(*host);
+  if (!engine) {
+    err << "vigil: " << engine.error().message << "\n";
+    return kExitUsage;
+  }
+  int rc = kExitOk;
+  // One path at a time so a bad file does not hide the verdict on the others.
+  for (const auto& path : args->positional) {
+    auto packs = load_policy_paths({path});
+    if (!packs) {
+      err << packs.error().message << "\n";
+      rc = kExitUsage;
+      continue;
+    }
+    for (const auto& p : *packs) {
+      for (const auto& w : p.warnings) err << "warning: " << w << "\n";
+      if (Status s = (*engine)->validate(p); !s.ok()) {
+        err << s.error().message << "\n";
+        rc = kExitUsage;
+      } else {
+        out << p.source << ": ok (" << p.id << " " << p.version << ", " << p.checks.size() << " checks)\n";
+      }
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  if (argv.size() < 2) {
+    err << kMainHelp;
+    return kExitUsage;
+  }
+  const std::string& cmd = argv[1];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    out << kMainHelp;
+    return kExitOk;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    out << "vigil " << VIGIL_VERSION << "\n";
+    return kExitOk;
+  }
+  try {
+    if (cmd == "scan") return cmd_scan(argv, out, err);
+    if (cmd == "query") return cmd_query(argv, out, err);
+    if (cmd == "collectors") return cmd_collectors(argv, out, err);
+    if (cmd == "policy") return cmd_policy(argv, out, err);
+  } catch (const std::exception& e) {
+    // Last line of defence: a defect must still end with a message, not abort().
+    err << "vigil: internal error: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  return usage_error(err, "unknown command '" + cmd + "'", "");
+}
+
+}  // namespace vigil::agent

@@ -1,0 +1,311 @@
+// The scan engine (see engine.hpp).
+#include "engine.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "strings.hpp"
+#include "vtab.hpp"
+
+namespace vigil::agent {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Policies and ad-hoc queries may only read: no ATTACH (which could create
+// files as the agent's user), no writes, no pragmas.
+int authorize(void* p, int action, const char* arg1, const char*, const char*, const char*) {
+  if (static_cast<const ScanState*>(p)->declaring) return SQLITE_OK;
+  // Built-in eponymous tables (json_each) register themselves on first use
+  // with an internal update of the schema table; statements themselves still
+  // have to be read-only (sqlite3_stmt_readonly) and DEFENSIVE is on.
+  if (action == SQLITE_UPDATE && arg1 != nullptr && std::string_view(arg1) == "sqlite_master") return SQLITE_OK;
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_FUNCTION:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    default:
+      return SQLITE_DENY;
+  }
+}
+
+int progress(void* p) {
+  auto* st = static_cast<ScanState*>(p);
+  return Clock::now() > st->deadline ? 1 : 0;
+}
+
+collectors::Value column_value(const sql::Statement& s, int i) {
+  switch (s.column_type(i)) {
+    case SQLITE_INTEGER: return s.column_int(i);
+    case SQLITE_FLOAT: return s.column_double(i);
+    case SQLITE_NULL: return std::monostate{};
+    default: return s.column_text(i);
+  }
+}
+
+Status bind_parameters(sql::Statement& stmt, const PolicyPack& pack) {
+  for (int i = 1; i <= stmt.parameter_count(); ++i) {
+    const char* raw = stmt.parameter_name(i);
+    if (raw == nullptr || (raw[0] != ':' && raw[0] != '$' && raw[0] != '@')) {
+      return make_error(Errc::invalid, "positional parameters (?) are not supported; use :name");
+    }
+    std::string name(raw + 1);
+    auto it = pack.parameters.find(name);
+    if (it == pack.parameters.end()) {
+      return make_error(Errc::invalid, "unknown parameter :" + name + " (not in the pack's parameters)");
+    }
+    const auto& v = it->second;
+    Status s;
+    if (const auto* n = std::get_if<std::int64_t>(&v)) s = stmt.bind_int(i, *n);
+    else if (const auto* d = std::get_if<double>(&v)) s = stmt.bind_double(i, *d);
+    else if (const auto* t = std::get_if<std::string>(&v)) s = stmt.bind_text(i, *t);
+    else s = stmt.bind_null(i);
+    if (!s.ok()) return s;
+  }
+  return {};
+}
+
+int find_compliant_column(const sql::Statement& s) {
+  for (int i = 0; i < s.column_count(); ++i) {
+    if (iequals(s.column_name(i), "compliant")) return i;
+  }
+  return -1;
+}
+
+}  // namespace
+
+const char* verdict_name(Verdict v) noexcept {
+  switch (v) {
+    case Verdict::pass: return "pass";
+    case Verdict::fail: return "fail";
+    case Verdict::not_applicable: return "not_applicable";
+    case Verdict::error: return "error";
+    case Verdict::waived: return "waived";
+  }
+  return "error";
+}
+
+Engine::Engine(Token, sql::Database db, std::unique_ptr<ScanState> state) : db_(std::move(db)), state_(std::move(state)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::create(const collectors::Host& host) {
+  auto db = sql::Database::open(":memory:");
+  if (!db) return std::move(db).error();
+  auto state = std::make_unique<ScanState>();
+  state->host = &host;
+  sqlite3* raw = db->get();
+  sqlite3_limit(raw, SQLITE_LIMIT_ATTACHED, 0);
+  sqlite3_limit(raw, SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024);
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  if (Status s = register_fact_tables(*db, *state); !s.ok()) return s.error();
+  sqlite3_set_authorizer(raw, authorize, state.get());
+  sqlite3_progress_handler(raw, 1000, progress, state.get());
+  return std::make_unique<Engine>(Token{}, std::move(*db), std::move(state));
+}
+
+Result<sql::Statement> Engine::prepare_checked(std::string_view sql) {
+  auto stmt = db_.prepare(sql);
+  if (!stmt) return stmt;
+  if (!sqlite3_stmt_readonly(stmt->get())) return make_error(Errc::sql, "statement is not read-only");
+  return stmt;
+}
+
+Status Engine::validate(const PolicyPack& pack) {
+  std::vector<std::string> problems;
+  auto where = [&](const Check& c, const char* what) {
+    return pack.source + ":" + std::to_string(c.line) + ": check " + c.id + ": " + what + ": ";
+  };
+  for (const auto& c : pack.checks) {
+    if (!c.applies_when.empty()) {
+      auto s = prepare_checked(c.applies_when);
+      if (!s) problems.push_back(where(c, "applies_when") + s.error().message);
+      else if (Status b = bind_parameters(*s, pack); !b.ok()) problems.push_back(where(c, "applies_when") + b.error().message);
+    }
+    auto s = prepare_checked(c.query);
+    if (!s) {
+      problems.push_back(where(c, "query") + s.error().message);
+      continue;
+    }
+    if (Status b = bind_parameters(*s, pack); !b.ok()) problems.push_back(where(c, "query") + b.error().message);
+    if (find_compliant_column(*s) < 0) {
+      problems.push_back(where(c, "query") + "has no column named 'compliant' (1 = the row complies)");
+    }
+  }
+  if (!problems.empty()) return make_error(Errc::invalid, join(problems, "\n"));
+  return {};
+}
+
+void Engine::begin_scan() { state_->reset(); }
+
+namespace {
+
+struct StepOutcome {
+  bool ok = true;
+  std::string error;
+};
+
+// Steps a prepared statement to the end under the state's deadline.
+template <typename OnRow>
+StepOutcome run_statement(sql::Statement& s, ScanState& st, std::chrono::milliseconds budget, sqlite3* db,
+                          OnRow&& on_row) {
+  st.deadline = Clock::now() + budget;
+  while (s.step()) on_row(s);
+  st.deadline = Clock::time_point::max();
+  if (s.succeeded()) return {};
+  if ((s.last_code() & 0xff) == SQLITE_INTERRUPT) {
+    return {false, "exceeded the time budget of " + std::to_string(budget.count()) + " ms"};
+  }
+  return {false, sqlite3_errmsg(db)};
+}
+
+}  // namespace
+
+ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions& opts) {
+  begin_scan();
+  ScanReport report;
+  report.root = state_->host->root();
+  report.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const auto scan_start = Clock::now();
+  const std::set<std::string> only(opts.only_checks.begin(), opts.only_checks.end());
+
+  for (const auto& pack : packs) {
+    report.packs.push_back(&pack);
+    for (const auto& check : pack.checks) {
+      if (!only.empty() && only.count(check.id) == 0) continue;
+      const auto start = Clock::now();
+      CheckResult r;
+      r.pack = &pack;
+      r.check = &check;
+      state_->tables_read.clear();
+
+      // A throw anywhere below is a bug, but it must cost one check, not the scan.
+      try {
+        bool applies = true;
+        if (!check.applies_when.empty()) {
+          auto s = prepare_checked(check.applies_when);
+          Status b = s ? bind_parameters(*s, pack) : Status(s.error());
+          if (!b.ok()) {
+            r.verdict = Verdict::error;
+            r.message = "applies_when: " + b.error().message;
+            applies = false;
+          } else {
+            std::size_t rows = 0;
+            auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement&) { ++rows; });
+            if (!out.ok) {
+              r.verdict = Verdict::error;
+              r.message = "applies_when: " + out.error;
+              applies = false;
+            } else if (rows == 0) {
+              r.verdict = Verdict::not_applicable;
+              r.message = "applies_when returned no rows";
+              applies = false;
+            }
+          }
+        }
+        if (applies) {
+          auto s = prepare_checked(check.query);
+          Status b = s ? bind_parameters(*s, pack) : Status(s.error());
+          if (!b.ok()) {
+            r.verdict = Verdict::error;
+            r.message = "query: " + b.error().message;
+          } else {
+            const int compliant_col = find_compliant_column(*s);
+            for (int i = 0; i < s->column_count(); ++i) r.evidence.columns.push_back(s->column_name(i));
+            std::size_t noncompliant = 0, null_compliant = 0;
+            auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement& st) {
+              ++r.evidence.total_rows;
+              if (compliant_col >= 0) {
+                if (st.column_is_null(compliant_col)) ++null_compliant;
+                else if (st.column_int(compliant_col) == 0) ++noncompliant;
+              }
+              if (r.evidence.rows.size() < opts.evidence_cap) {
+                collectors::Row row;
+                for (int i = 0; i < st.column_count(); ++i) row.push_back(column_value(st, i));
+                r.evidence.rows.push_back(std::move(row));
+              }
+            });
+            if (!out.ok) {
+              r.verdict = Verdict::error;
+              r.message = "query: " + out.error;
+              r.evidence = {};
+            } else if (compliant_col < 0) {
+              r.verdict = Verdict::error;
+              r.message = "query: has no column named 'compliant'";
+            } else if (r.evidence.total_rows == 0) {
+              switch (check.on_empty) {
+                case OnEmpty::pass: r.verdict = Verdict::pass; r.message = "no rows (on_empty: pass)"; break;
+                case OnEmpty::error: r.verdict = Verdict::error; r.message = "no rows: no evidence"; break;
+                case OnEmpty::fail: r.verdict = Verdict::fail; r.message = "no rows: no evidence"; break;
+              }
+            } else if (noncompliant + null_compliant > 0) {
+              r.verdict = Verdict::fail;
+              r.message = std::to_string(noncompliant + null_compliant) + " of " +
+                          std::to_string(r.evidence.total_rows) + " rows not compliant";
+              if (null_compliant > 0) {
+                r.message += " (" + std::to_string(null_compliant) + " with compliant NULL: unknown is not compliant)";
+              }
+            } else {
+              r.verdict = Verdict::pass;
+              r.message = "all " + std::to_string(r.evidence.total_rows) + " rows compliant";
+            }
+          }
+        }
+      } catch (const std::exception& e) {
+        r.verdict = Verdict::error;
+        r.message = std::string("internal error: ") + e.what();
+      }
+      r.tables.assign(state_->tables_read.begin(), state_->tables_read.end());
+      r.duration_ms = ms_since(start);
+      report.results.push_back(std::move(r));
+    }
+  }
+  // Describe the host from the same scan state (a check may already have read it).
+  if (auto s = prepare_checked("SELECT * FROM system_info"); s) {
+    Evidence info;
+    for (int i = 0; i < s->column_count(); ++i) info.columns.push_back(s->column_name(i));
+    auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement& st) {
+      ++info.total_rows;
+      collectors::Row row;
+      for (int i = 0; i < st.column_count(); ++i) row.push_back(column_value(st, i));
+      info.rows.push_back(std::move(row));
+    });
+    if (out.ok) report.host_info = std::move(info);
+    else state_->warnings.push_back({"system_info", report.root, "host description failed: " + out.error});
+  }
+  report.collectors = state_->runs;
+  report.warnings = state_->warnings;
+  report.duration_ms = ms_since(scan_start);
+  return report;
+}
+
+Result<QueryResult> Engine::query(std::string_view sql, std::size_t row_cap) {
+  begin_scan();
+  auto s = prepare_checked(sql);
+  if (!s) return std::move(s).error();
+  if (s->parameter_count() > 0) return make_error(Errc::invalid, "parameters are not supported in ad-hoc queries");
+  QueryResult out;
+  for (int i = 0; i < s->column_count(); ++i) out.rows.columns.push_back(s->column_name(i));
+  auto res = run_statement(*s, *state_, std::chrono::milliseconds(60000), db_.get(), [&](sql::Statement& st) {
+    ++out.rows.total_rows;
+    if (out.rows.rows.size() >= row_cap) return;
+    collectors::Row row;
+    for (int i = 0; i < st.column_count(); ++i) row.push_back(column_value(st, i));
+    out.rows.rows.push_back(std::move(row));
+  });
+  if (!res.ok) return make_error(Errc::sql, res.error);
+  out.collectors = state_->runs;
+  out.warnings = state_->warnings;
+  return out;
+}
+
+}  // namespace vigil::agent

@@ -1,0 +1,114 @@
+// The scan engine: fact tables in an in-memory SQLite database, checks run
+// as SQL over them, one verdict per check with the rows as its evidence.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector.hpp"
+#include "host.hpp"
+#include "policy.hpp"
+#include "sqlite.hpp"
+
+namespace vigil::agent {
+
+enum class Verdict { pass, fail, not_applicable, error, waived };
+const char* verdict_name(Verdict v) noexcept;
+
+// Rows a query returned, as evidence: column names, values, and how many rows
+// there were in all when the kept rows were capped.
+struct Evidence {
+  std::vector<std::string> columns;
+  std::vector<collectors::Row> rows;
+  std::size_t total_rows = 0;
+  bool truncated() const noexcept { return total_rows > rows.size(); }
+};
+
+struct CheckResult {
+  const PolicyPack* pack = nullptr;
+  const Check* check = nullptr;
+  Verdict verdict = Verdict::error;
+  std::string message;  // why: the reason for fail/error/not_applicable
+  Evidence evidence;
+  std::vector<std::string> tables;  // fact tables the check read
+  double duration_ms = 0;
+};
+
+// One run of a collector during a scan (tables with arguments run once per argument set).
+struct CollectorRun {
+  std::string table;
+  std::string args;  // "('/etc/shadow')" for table-valued functions, "" otherwise
+  std::size_t rows = 0;
+  double duration_ms = 0;
+  std::string error;  // empty when it succeeded
+};
+
+struct ScanOptions {
+  std::vector<std::string> only_checks;      // empty: all checks
+  std::size_t evidence_cap = 100;            // rows kept per result
+  std::chrono::milliseconds check_timeout{10000};  // per SQL statement
+};
+
+struct ScanReport {
+  std::string root;
+  std::int64_t started_at_ms = 0;  // Unix time
+  double duration_ms = 0;
+  std::vector<const PolicyPack*> packs;
+  std::vector<CheckResult> results;
+  std::vector<CollectorRun> collectors;
+  std::vector<collectors::Warning> warnings;
+  // The system_info row of the scanned host (columns and one row), read in
+  // the same scan so it describes the same moment; empty if it failed.
+  Evidence host_info;
+};
+
+struct QueryResult {
+  Evidence rows;
+  std::vector<CollectorRun> collectors;
+  std::vector<collectors::Warning> warnings;
+};
+
+struct ScanState;  // per-scan cache of collected tables (vtab.cpp)
+
+class Engine {
+ public:
+  // The engine reads the host through `host`, which must outlive it.
+  static Result<std::unique_ptr<Engine>> create(const collectors::Host& host);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Prepares every statement of the pack (without collecting anything): an
+  // unknown table or column, a syntax error, a missing `compliant` column, an
+  // unknown :parameter or a statement that writes is refused with the pack's
+  // file, the check id and the reason.
+  Status validate(const PolicyPack& pack);
+
+  // Runs the checks of the packs (all must have been validated). Collectors
+  // run lazily, at most once per scan each.
+  // The report points into `packs`, which must outlive it (a temporary
+  // vector is refused at compile time).
+  ScanReport scan(const std::vector<PolicyPack>& packs, const ScanOptions& opts = {});
+  ScanReport scan(std::vector<PolicyPack>&& packs, const ScanOptions& opts = {}) = delete;
+
+  // One read-only statement over the fact tables (for `vigil query`).
+  Result<QueryResult> query(std::string_view sql, std::size_t row_cap = 100000);
+
+ private:
+  struct Token {};  // lets create() use make_unique while the constructor stays internal
+
+ public:
+  Engine(Token, sql::Database db, std::unique_ptr<ScanState> state);
+
+ private:
+  Result<sql::Statement> prepare_checked(std::string_view sql);
+  void begin_scan();
+  sql::Database db_;
+  std::unique_ptr<ScanState> state_;
+};
+
+}  // namespace vigil::agent

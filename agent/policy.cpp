@@ -1,0 +1,375 @@
+// Policy pack parsing and structural validation (see policy.hpp).
+#include "policy.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "embedded.hpp"
+#include "strings.hpp"
+
+namespace vigil::agent {
+
+namespace {
+
+constexpr std::size_t kMaxPolicyBytes = 4u * 1024u * 1024u;
+
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  auto ok_first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!ok_first(id.front())) return false;
+  return std::all_of(id.begin(), id.end(), [&](char c) { return ok_first(c) || c == '.' || c == '-' || c == '_'; });
+}
+
+bool valid_param_name(std::string_view n) {
+  if (n.empty() || n.size() > 64 || !((n[0] >= 'a' && n[0] <= 'z') || n[0] == '_')) return false;
+  return std::all_of(n.begin(), n.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+// Collects problems with their position so a pack reports all of them at once.
+class Problems {
+ public:
+  explicit Problems(std::string source) : source_(std::move(source)) {}
+  void add(const YAML::Node& at, std::string_view check_id, const std::string& reason) {
+    add_line(at.IsDefined() ? at.Mark().line + 1 : 0, check_id, reason);
+  }
+  void add_line(int line, std::string_view check_id, const std::string& reason) {
+    std::string msg = source_;
+    if (line > 0) msg += ":" + std::to_string(line);
+    msg += ": ";
+    if (!check_id.empty()) msg += "check " + std::string(check_id) + ": ";
+    msg += reason;
+    lines_.push_back(std::move(msg));
+  }
+  bool empty() const { return lines_.empty(); }
+  std::string text() const { return join(lines_, "\n"); }
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+  std::vector<std::string> lines_;
+};
+
+// A mapping's keys must be known and unique (yaml-cpp keeps duplicates silently).
+void check_keys(const YAML::Node& map, const std::set<std::string>& allowed, std::string_view what,
+                std::string_view check_id, Problems& problems) {
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    if (!kv.first.IsScalar()) {
+      problems.add(kv.first, check_id, std::string(what) + ": keys must be plain strings");
+      continue;
+    }
+    const std::string key = kv.first.Scalar();
+    if (allowed.count(key) == 0) {
+      std::string known;
+      for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
+      problems.add(kv.first, check_id, "unknown key '" + key + "' in " + std::string(what) + " (known: " + known + ")");
+    }
+    if (!seen.insert(key).second) problems.add(kv.first, check_id, "duplicate key '" + key + "' in " + std::string(what));
+  }
+}
+
+// A required or optional non-empty string scalar.
+std::string scalar(const YAML::Node& map, const char* key, bool required, std::string_view check_id,
+                   Problems& problems) {
+  YAML::Node n = map[key];
+  if (!n.IsDefined() || n.IsNull()) {
+    if (required) problems.add(map, check_id, std::string("missing required key '") + key + "'");
+    return {};
+  }
+  if (!n.IsScalar()) {
+    problems.add(n, check_id, std::string("'") + key + "' must be a string");
+    return {};
+  }
+  std::string v = n.Scalar();
+  if (required && trim(v).empty()) problems.add(n, check_id, std::string("'") + key + "' is empty");
+  return v;
+}
+
+std::vector<std::string> string_list(const YAML::Node& n, const std::string& what, std::string_view check_id,
+                                     Problems& problems) {
+  std::vector<std::string> out;
+  if (n.IsScalar()) {
+    out.push_back(n.Scalar());
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (!item.IsScalar()) problems.add(item, check_id, what + ": items must be strings");
+      else out.push_back(item.Scalar());
+    }
+  } else {
+    problems.add(n, check_id, what + ": must be a list of strings");
+  }
+  return out;
+}
+
+collectors::Value scalar_value(const YAML::Node& n) {
+  const std::string& s = n.Scalar();
+  if (n.Tag() != "!") {  // unquoted: typed like YAML 1.2 core schema
+    if (auto i = parse_int(s)) return *i;
+    if (s == "true" || s == "True" || s == "TRUE") return std::int64_t{1};
+    if (s == "false" || s == "False" || s == "FALSE") return std::int64_t{0};
+  }
+  return s;
+}
+
+void parse_parameters(const YAML::Node& node, PolicyPack& pack, Problems& problems) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsMap()) {
+    problems.add(node, "", "'parameters' must be a mapping of name to value");
+    return;
+  }
+  for (const auto& kv : node) {
+    const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+    if (!valid_param_name(name)) {
+      problems.add(kv.first, "", "parameter name '" + name + "' must match [a-z_][a-z0-9_]*");
+      continue;
+    }
+    if (pack.parameters.count(name) != 0) {
+      problems.add(kv.first, "", "duplicate parameter '" + name + "'");
+      continue;
+    }
+    const YAML::Node& v = kv.second;
+    if (v.IsScalar()) {
+      pack.parameters[name] = scalar_value(v);
+    } else if (v.IsSequence()) {
+      boost::json::array arr;
+      for (const auto& item : v) {
+        if (!item.IsScalar()) {
+          problems.add(item, "", "parameter '" + name + "': list items must be scalars");
+          continue;
+        }
+        auto sv = scalar_value(item);
+        if (auto* i = std::get_if<std::int64_t>(&sv)) arr.emplace_back(*i);
+        else arr.emplace_back(std::get<std::string>(sv));
+      }
+      pack.parameters[name] = boost::json::serialize(arr);
+    } else {
+      problems.add(v, "", "parameter '" + name + "' must be a scalar or a list of scalars");
+    }
+  }
+}
+
+void parse_controls(const YAML::Node& node, Check& check, const ControlCatalog& catalog, PolicyPack& pack,
+                    Problems& problems) {
+  if (!node.IsDefined() || node.IsNull()) {
+    problems.add_line(check.line, check.id, "missing required key 'controls'");
+    return;
+  }
+  if (!node.IsMap()) {
+    problems.add(node, check.id, "'controls' must be a mapping with iso27001-2022 (and optionally iso27001-2013)");
+    return;
+  }
+  check_keys(node, {"iso27001-2022", "iso27001-2013"}, "controls", check.id, problems);
+  if (YAML::Node n = node["iso27001-2022"]; n.IsDefined()) {
+    check.controls_2022 = string_list(n, "iso27001-2022", check.id, problems);
+    for (const auto& c : check.controls_2022) {
+      if (!catalog.has_2022(c)) problems.add(n, check.id, "unknown ISO/IEC 27001:2022 Annex A control '" + c + "'");
+    }
+  }
+  if (check.controls_2022.empty()) problems.add(node, check.id, "controls: iso27001-2022 needs at least one control");
+  if (YAML::Node n = node["iso27001-2013"]; n.IsDefined()) {
+    check.controls_2013 = string_list(n, "iso27001-2013", check.id, problems);
+    for (const auto& c : check.controls_2013) {
+      if (!catalog.has_2013(c)) {
+        problems.add(n, check.id, "unknown ISO/IEC 27001:2013 Annex A control '" + c + "'");
+        continue;
+      }
+      // A 2013 id that does not lead to any of the check's 2022 controls is
+      // probably a slip; it is legal, so it is a warning.
+      auto mapped = catalog.map_2013(c);
+      bool overlaps = std::any_of(mapped.begin(), mapped.end(), [&](const std::string& m) {
+        return std::find(check.controls_2022.begin(), check.controls_2022.end(), m) != check.controls_2022.end();
+      });
+      if (!overlaps) {
+        pack.warnings.push_back(problems.source() + ":" + std::to_string(n.Mark().line + 1) + ": check " + check.id +
+                                ": 2013 control " + c + " maps to " + join(mapped, ", ") +
+                                ", none of which is among its 2022 controls");
+      }
+    }
+  }
+}
+
+void parse_check(const YAML::Node& node, const ControlCatalog& catalog, PolicyPack& pack,
+                 std::set<std::string>& ids, Problems& problems) {
+  Check check;
+  check.line = node.Mark().line + 1;
+  if (!node.IsMap()) {
+    problems.add(node, "", "each check must be a mapping");
+    return;
+  }
+  check.id = scalar(node, "id", true, "", problems);
+  if (!check.id.empty() && !valid_id(check.id)) {
+    problems.add(node["id"], check.id, "id must be lower-case letters, digits, '.', '-' or '_'");
+  }
+  if (!check.id.empty() && !ids.insert(check.id).second) problems.add(node["id"], check.id, "duplicate check id");
+  const std::string& cid = check.id;
+  check_keys(node,
+             {"id", "title", "description", "severity", "controls", "applies_when", "query", "on_empty", "remediation"},
+             "check", cid, problems);
+  check.title = scalar(node, "title", true, cid, problems);
+  check.description = scalar(node, "description", false, cid, problems);
+  check.remediation = scalar(node, "remediation", true, cid, problems);
+  check.query = scalar(node, "query", true, cid, problems);
+  check.applies_when = scalar(node, "applies_when", false, cid, problems);
+
+  const std::string sev = scalar(node, "severity", true, cid, problems);
+  static const std::map<std::string, Severity> kSeverities = {{"info", Severity::info},
+                                                               {"low", Severity::low},
+                                                               {"medium", Severity::medium},
+                                                               {"high", Severity::high},
+                                                               {"critical", Severity::critical}};
+  if (auto it = kSeverities.find(sev); it != kSeverities.end()) {
+    check.severity = it->second;
+  } else if (!sev.empty()) {
+    problems.add(node["severity"], cid, "severity '" + sev + "' is not one of info, low, medium, high, critical");
+  }
+
+  const std::string on_empty = scalar(node, "on_empty", false, cid, problems);
+  if (on_empty.empty() || on_empty == "fail") check.on_empty = OnEmpty::fail;
+  else if (on_empty == "pass") check.on_empty = OnEmpty::pass;
+  else if (on_empty == "error") check.on_empty = OnEmpty::error;
+  else if (on_empty == "not_applicable") {
+    problems.add(node["on_empty"], cid, "on_empty cannot be not_applicable: use applies_when to say when a check applies");
+  } else {
+    problems.add(node["on_empty"], cid, "on_empty '" + on_empty + "' is not one of fail, pass, error");
+  }
+
+  parse_controls(node["controls"], check, catalog, pack, problems);
+  pack.checks.push_back(std::move(check));
+}
+
+Result<std::string> read_policy_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return make_error(Errc::not_found, path.string() + ": " + ec.message());
+  if (size > kMaxPolicyBytes) {
+    return make_error(Errc::too_large, path.string() + ": " + std::to_string(size) + " bytes, over the " +
+                                           std::to_string(kMaxPolicyBytes) + " byte limit for a policy file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::io, path.string() + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+const char* severity_name(Severity s) noexcept {
+  switch (s) {
+    case Severity::info: return "info";
+    case Severity::low: return "low";
+    case Severity::medium: return "medium";
+    case Severity::high: return "high";
+    case Severity::critical: return "critical";
+  }
+  return "medium";
+}
+
+const char* on_empty_name(OnEmpty o) noexcept {
+  switch (o) {
+    case OnEmpty::fail: return "fail";
+    case OnEmpty::pass: return "pass";
+    case OnEmpty::error: return "error";
+  }
+  return "fail";
+}
+
+Result<PolicyPack> parse_policy(std::string_view yaml_text, const std::string& source,
+                                const ControlCatalog& catalog) {
+  Problems problems(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    std::string where = source;
+    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+    return make_error(Errc::parse, where + ": invalid YAML: " + e.msg);
+  }
+  PolicyPack pack;
+  pack.source = source;
+  try {
+    if (!root.IsMap()) return make_error(Errc::parse, source + ": a policy pack must be a YAML mapping");
+    check_keys(root, {"id", "title", "version", "description", "parameters", "checks"}, "policy pack", "", problems);
+    pack.id = scalar(root, "id", true, "", problems);
+    if (!pack.id.empty() && !valid_id(pack.id)) {
+      problems.add(root["id"], "", "pack id must be lower-case letters, digits, '.', '-' or '_'");
+    }
+    pack.title = scalar(root, "title", true, "", problems);
+    pack.version = scalar(root, "version", true, "", problems);
+    pack.description = scalar(root, "description", false, "", problems);
+    parse_parameters(root["parameters"], pack, problems);
+    YAML::Node checks = root["checks"];
+    if (!checks.IsDefined() || !checks.IsSequence() || checks.size() == 0) {
+      problems.add(checks.IsDefined() ? checks : root, "", "'checks' must be a non-empty list");
+    } else {
+      std::set<std::string> ids;
+      for (const auto& c : checks) parse_check(c, catalog, pack, ids, problems);
+    }
+  } catch (const YAML::Exception& e) {
+    problems.add_line(e.mark.is_null() ? 0 : e.mark.line + 1, "", e.msg);
+  }
+  if (!problems.empty()) return make_error(Errc::parse, problems.text());
+  return pack;
+}
+
+Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>& paths,
+                                                  const ControlCatalog& catalog) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::directory_iterator(p, ec)) {
+        auto ext = e.path().extension().string();
+        if ((ext == ".yaml" || ext == ".yml") && e.is_regular_file(ec)) found.push_back(e.path());
+      }
+      if (ec) return make_error(Errc::io, p + ": " + ec.message());
+      std::sort(found.begin(), found.end());
+      if (found.empty()) return make_error(Errc::not_found, p + ": no *.yaml or *.yml policy files in directory");
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(p, ec)) {
+      files.emplace_back(p);
+    } else {
+      return make_error(Errc::not_found, p + ": no such policy file or directory");
+    }
+  }
+  std::vector<PolicyPack> packs;
+  std::vector<std::string> errors;
+  std::map<std::string, std::string> owner;  // check id -> source
+  for (const auto& f : files) {
+    auto text = read_policy_file(f);
+    if (!text) {
+      errors.push_back(text.error().message);
+      continue;
+    }
+    auto pack = parse_policy(*text, f.string(), catalog);
+    if (!pack) {
+      errors.push_back(pack.error().message);
+      continue;
+    }
+    for (const auto& c : pack->checks) {
+      auto [it, inserted] = owner.emplace(c.id, pack->source);
+      if (!inserted) {
+        errors.push_back(pack->source + ":" + std::to_string(c.line) + ": check " + c.id +
+                         ": duplicate check id (also in " + it->second + ")");
+      }
+    }
+    packs.push_back(std::move(*pack));
+  }
+  if (!errors.empty()) return make_error(Errc::parse, join(errors, "\n"));
+  return packs;
+}
+
+Result<PolicyPack> builtin_baseline() {
+  return parse_policy(embedded::baseline_policy, std::string(embedded::kBaselinePolicyName));
+}
+
+}  // namespace vigil::agent

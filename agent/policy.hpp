@@ -1,0 +1,64 @@
+// Policy packs: YAML files of checks that judge facts with SQL, each mapped
+// to ISO/IEC 27001 Annex A controls. This file parses and validates the
+// structure; the engine validates the SQL against the fact tables.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog.hpp"
+#include "collector.hpp"
+#include "result.hpp"
+
+namespace vigil::agent {
+
+enum class Severity { info, low, medium, high, critical };
+const char* severity_name(Severity s) noexcept;
+
+// What a check's query returning no rows means.
+enum class OnEmpty { fail, pass, error };
+const char* on_empty_name(OnEmpty o) noexcept;
+
+struct Check {
+  std::string id;
+  std::string title;
+  std::string description;
+  Severity severity = Severity::medium;
+  std::vector<std::string> controls_2022;
+  std::vector<std::string> controls_2013;
+  std::string applies_when;  // SQL; empty when the check always applies
+  std::string query;         // SQL with a `compliant` column
+  OnEmpty on_empty = OnEmpty::fail;
+  std::string remediation;
+  int line = 0;  // where the check starts in its file (1-based)
+};
+
+struct PolicyPack {
+  std::string id;
+  std::string title;
+  std::string version;
+  std::string description;
+  std::string source;  // file path, or "builtin:..." for the pack in the binary
+  // Named SQL parameters (:name) with their values; lists become JSON arrays
+  // (use them with json_each(:name)).
+  std::map<std::string, collectors::Value> parameters;
+  std::vector<Check> checks;
+  std::vector<std::string> warnings;  // not fatal, shown by `policy lint`
+};
+
+// Parses one pack. Every problem found is reported in one error, one line
+// each, in the form "<source>:<line>: check <id>: <reason>".
+Result<PolicyPack> parse_policy(std::string_view yaml_text, const std::string& source,
+                                const ControlCatalog& catalog = ControlCatalog::builtin());
+
+// Loads packs from files and directories (a directory contributes its *.yaml
+// and *.yml files in name order). Check ids must be unique across all packs.
+Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>& paths,
+                                                  const ControlCatalog& catalog = ControlCatalog::builtin());
+
+// The pack compiled into the binary.
+Result<PolicyPack> builtin_baseline();
+
+}  // namespace vigil::agent

@@ -1,0 +1,37 @@
+// Rendering scan reports and query results: JSON for machines (schema in
+// docs/scan-report.md) and a readable table grouped by Annex A control.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <string>
+
+#include "catalog.hpp"
+#include "engine.hpp"
+
+namespace vigil::agent {
+
+struct ReportMeta {
+  std::string vigil_version;
+  // The system_info row of the scanned host, when it could be collected.
+  boost::json::object host;
+};
+
+boost::json::value report_to_json(const ScanReport& report, const ReportMeta& meta);
+std::string report_to_text(const ScanReport& report, const ReportMeta& meta,
+                           const ControlCatalog& catalog = ControlCatalog::builtin());
+
+boost::json::value value_to_json(const collectors::Value& v);
+boost::json::value evidence_to_json(const Evidence& e);
+// A plain text table of rows, columns padded, values sanitised for a terminal.
+std::string rows_to_text(const Evidence& e);
+
+// Counts of each verdict.
+struct VerdictCounts {
+  std::size_t pass = 0, fail = 0, not_applicable = 0, error = 0, waived = 0;
+};
+VerdictCounts count_verdicts(const ScanReport& report);
+
+// Pretty-printed JSON (two-space indent) with a final newline.
+std::string pretty_json(const boost::json::value& v);
+
+}  // namespace vigil::agent

@@ -1,0 +1,311 @@
+// SQLite virtual-table glue for collectors (see vtab.hpp).
+#include "vtab.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <optional>
+
+#include "strings.hpp"
+
+namespace vigil::agent {
+
+namespace {
+
+using collectors::Row;
+using collectors::TableDef;
+using collectors::Value;
+
+struct Module {
+  const TableDef* def = nullptr;
+  ScanState* state = nullptr;
+  sqlite3_module methods{};
+};
+
+struct VTab {
+  sqlite3_vtab base{};  // must be first: SQLite hands back sqlite3_vtab*
+  const TableDef* def = nullptr;
+  ScanState* state = nullptr;
+  std::vector<int> hidden;  // column indexes of hidden (argument) columns
+};
+
+struct Cursor {
+  sqlite3_vtab_cursor base{};  // must be first
+  std::shared_ptr<const std::vector<Row>> rows;
+  std::size_t pos = 0;
+};
+
+VTab* vtab_of(sqlite3_vtab* v) { return reinterpret_cast<VTab*>(v); }
+Cursor* cursor_of(sqlite3_vtab_cursor* c) { return reinterpret_cast<Cursor*>(c); }
+
+void set_error(sqlite3_vtab* v, const std::string& msg) {
+  sqlite3_free(v->zErrMsg);
+  v->zErrMsg = sqlite3_mprintf("%s", msg.c_str());
+}
+
+std::string quote_ident(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string quote_literal(const Value& v) {
+  if (std::holds_alternative<std::monostate>(v)) return "NULL";
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  std::string out = "'";
+  for (char c : std::get<std::string>(v)) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {
+  auto* mod = static_cast<Module*>(aux);
+  std::string ddl = "CREATE TABLE x(";
+  auto v = std::make_unique<VTab>();
+  v->def = mod->def;
+  v->state = mod->state;
+  for (std::size_t i = 0; i < mod->def->columns.size(); ++i) {
+    const auto& c = mod->def->columns[i];
+    if (i != 0) ddl += ", ";
+    ddl += quote_ident(c.name) + " " + collectors::column_type_name(c.type);
+    if (c.hidden) {
+      ddl += " HIDDEN";
+      v->hidden.push_back(static_cast<int>(i));
+    }
+  }
+  ddl += ")";
+  mod->state->declaring = true;
+  int rc = sqlite3_declare_vtab(db, ddl.c_str());
+  mod->state->declaring = false;
+  if (rc != SQLITE_OK) {
+    *err = sqlite3_mprintf("%s: cannot declare table: %s", mod->def->name.c_str(), sqlite3_errmsg(db));
+    return rc;
+  }
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  *out = &v.release()->base;  // owned by SQLite until x_disconnect
+  return SQLITE_OK;
+}
+
+int x_disconnect(sqlite3_vtab* v) {
+  std::unique_ptr<VTab> owned(vtab_of(v));
+  sqlite3_free(v->zErrMsg);
+  return SQLITE_OK;
+}
+
+// A table with argument columns can only be scanned with an equality on each
+// of them; without one the plan gets idxNum 0 and a prohibitive cost, and if
+// SQLite still has to use it, xFilter explains what is missing.
+int x_best_index(sqlite3_vtab* v, sqlite3_index_info* info) {
+  VTab* t = vtab_of(v);
+  if (t->hidden.empty()) {
+    info->idxNum = 1;
+    info->estimatedCost = 1000;
+    return SQLITE_OK;
+  }
+  std::vector<int> constraint_for(t->hidden.size(), -1);
+  for (int i = 0; i < info->nConstraint; ++i) {
+    const auto& c = info->aConstraint[i];
+    if (!c.usable || c.op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    for (std::size_t h = 0; h < t->hidden.size(); ++h) {
+      if (c.iColumn == t->hidden[h] && constraint_for[h] < 0) constraint_for[h] = i;
+    }
+  }
+  for (int ci : constraint_for) {
+    if (ci < 0) {
+      info->idxNum = 0;
+      info->estimatedCost = 1e30;
+      info->estimatedRows = 1000000000;
+      return SQLITE_OK;
+    }
+  }
+  for (std::size_t h = 0; h < constraint_for.size(); ++h) {
+    auto& usage = info->aConstraintUsage[constraint_for[h]];
+    usage.argvIndex = static_cast<int>(h) + 1;
+    usage.omit = 1;
+  }
+  info->idxNum = 1;
+  info->estimatedCost = 1;
+  info->estimatedRows = 1;
+  return SQLITE_OK;
+}
+
+int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+  auto c = std::make_unique<Cursor>();
+  *out = &c.release()->base;
+  return SQLITE_OK;
+}
+
+int x_close(sqlite3_vtab_cursor* c) {
+  std::unique_ptr<Cursor> owned(cursor_of(c));
+  return SQLITE_OK;
+}
+
+Value value_of(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_value_int64(v));
+    case SQLITE_FLOAT: return sqlite3_value_double(v);
+    case SQLITE_NULL: return std::monostate{};
+    default: {
+      const auto* p = sqlite3_value_text(v);
+      return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_value_bytes(v)));
+    }
+  }
+}
+
+// Runs the collector (at most once per scan and argument set) behind a
+// firewall: an exception or a malformed row becomes the table's error.
+const CollectedTable& collect(VTab* t, std::vector<Value> args) {
+  ScanState& st = *t->state;
+  std::string arg_text;
+  if (!args.empty()) {
+    arg_text = "(";
+    for (std::size_t i = 0; i < args.size(); ++i) arg_text += (i ? ", " : "") + quote_literal(args[i]);
+    arg_text += ")";
+  }
+  const std::string key = t->def->name + arg_text;
+  if (auto it = st.cache.find(key); it != st.cache.end()) return it->second;
+
+  CollectedTable result;
+  auto rows = std::make_shared<std::vector<Row>>();
+  const auto start = std::chrono::steady_clock::now();
+  std::string error;
+  try {
+    collectors::CollectContext ctx(*st.host, std::move(args), st.warnings, t->def->name);
+    Status s = t->def->collect(ctx, *rows);
+    if (!s.ok()) error = s.error().message;
+  } catch (const std::exception& e) {
+    error = std::string("collector threw: ") + e.what();
+  } catch (...) {
+    error = "collector threw an unknown exception";
+  }
+  if (error.empty()) {
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      if ((*rows)[i].size() != t->def->columns.size()) {
+        error = "internal: row " + std::to_string(i) + " has " + std::to_string((*rows)[i].size()) +
+                " values for " + std::to_string(t->def->columns.size()) + " columns";
+        break;
+      }
+    }
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  st.runs.push_back(CollectorRun{t->def->name, arg_text, error.empty() ? rows->size() : 0, ms, error});
+  if (error.empty()) result.rows = std::move(rows);
+  else result.error = "collector " + key + " failed: " + error;
+  return st.cache.emplace(key, std::move(result)).first->second;
+}
+
+int x_filter(sqlite3_vtab_cursor* cur, int idx_num, const char*, int argc, sqlite3_value** argv) {
+  Cursor* c = cursor_of(cur);
+  VTab* t = vtab_of(cur->pVtab);
+  t->state->tables_read.insert(t->def->name);
+  if (idx_num == 0) {
+    std::string names;
+    for (int h : t->hidden) names += (names.empty() ? "" : ", ") + t->def->columns[static_cast<std::size_t>(h)].name;
+    set_error(cur->pVtab, "table " + t->def->name + " needs a value for " + names + ", e.g. SELECT * FROM " +
+                              t->def->name + "('...') or WHERE " + names + " = '...'");
+    return SQLITE_ERROR;
+  }
+  std::vector<Value> args;
+  for (int i = 0; i < argc; ++i) args.push_back(value_of(argv[i]));
+  const CollectedTable& ct = collect(t, std::move(args));
+  if (!ct.error.empty()) {
+    set_error(cur->pVtab, ct.error);
+    return SQLITE_ERROR;
+  }
+  c->rows = ct.rows;
+  c->pos = 0;
+  return SQLITE_OK;
+}
+
+int x_next(sqlite3_vtab_cursor* cur) {
+  ++cursor_of(cur)->pos;
+  return SQLITE_OK;
+}
+
+int x_eof(sqlite3_vtab_cursor* cur) {
+  Cursor* c = cursor_of(cur);
+  return (!c->rows || c->pos >= c->rows->size()) ? 1 : 0;
+}
+
+int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
+  Cursor* c = cursor_of(cur);
+  const Value& v = (*c->rows)[c->pos][static_cast<std::size_t>(col)];
+  if (const auto* i = std::get_if<std::int64_t>(&v)) sqlite3_result_int64(ctx, *i);
+  else if (const auto* d = std::get_if<double>(&v)) sqlite3_result_double(ctx, *d);
+  else if (const auto* s = std::get_if<std::string>(&v))
+    sqlite3_result_text64(ctx, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  else sqlite3_result_null(ctx);
+  return SQLITE_OK;
+}
+
+int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
+  *rowid = static_cast<sqlite3_int64>(cursor_of(cur)->pos);
+  return SQLITE_OK;
+}
+
+// mode_within(mode, allowed): 1 when mode ('0640' text or an integer) sets no
+// permission bit outside allowed ('0644'), 0 when it does, NULL when mode is
+// NULL (an absent file has no mode: the check decides what that means).
+void mode_within(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto to_mode = [](sqlite3_value* v) -> std::optional<unsigned> {
+    if (sqlite3_value_type(v) == SQLITE_INTEGER) return static_cast<unsigned>(sqlite3_value_int64(v)) & 07777u;
+    if (sqlite3_value_type(v) != SQLITE_TEXT) return std::nullopt;
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    return parse_octal_mode(std::string_view(p, static_cast<std::size_t>(sqlite3_value_bytes(v))));
+  };
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  auto mode = to_mode(argv[0]);
+  auto allowed = to_mode(argv[1]);
+  if (!mode || !allowed) {
+    sqlite3_result_error(ctx, "mode_within(mode, allowed): both must be octal modes like '0640'", -1);
+    return;
+  }
+  sqlite3_result_int(ctx, (*mode & ~*allowed) == 0 ? 1 : 0);
+}
+
+// SQLite owns each Module from registration and frees it here when the
+// connection closes (or registration fails).
+void destroy_module(void* p) { std::unique_ptr<Module> owned(static_cast<Module*>(p)); }
+
+}  // namespace
+
+Status register_fact_tables(const sql::Database& db, ScanState& state) {
+  for (const auto& def : collectors::Registry::instance().tables()) {
+    auto m = std::make_unique<Module>();
+    m->def = &def;
+    m->state = &state;
+    sqlite3_module& mm = m->methods;
+    mm.iVersion = 1;
+    mm.xCreate = nullptr;  // eponymous only: no CREATE VIRTUAL TABLE
+    mm.xConnect = x_connect;
+    mm.xBestIndex = x_best_index;
+    mm.xDisconnect = x_disconnect;
+    mm.xDestroy = x_disconnect;
+    mm.xOpen = x_open;
+    mm.xClose = x_close;
+    mm.xFilter = x_filter;
+    mm.xNext = x_next;
+    mm.xEof = x_eof;
+    mm.xColumn = x_column;
+    mm.xRowid = x_rowid;
+    int rc = sqlite3_create_module_v2(db.get(), def.name.c_str(), &mm, m.release(), destroy_module);
+    if (rc != SQLITE_OK) return make_error(Errc::sql, "register table " + def.name + ": " + db.last_error());
+  }
+  int rc = sqlite3_create_function_v2(db.get(), "mode_within", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                      mode_within, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return make_error(Errc::sql, "register mode_within: " + db.last_error());
+  return {};
+}
+
+}  // namespace vigil::agent

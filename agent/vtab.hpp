@@ -1,0 +1,51 @@
+// Every registered collector as an eponymous SQLite virtual table. A table's
+// collector runs the first time a statement reads it during a scan; the rows
+// (or the error) are kept in ScanState so each runs at most once per scan
+// (once per argument set for table-valued functions like file('/etc/shadow')).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "collector.hpp"
+#include "engine.hpp"
+#include "host.hpp"
+#include "result.hpp"
+#include "sqlite.hpp"
+
+namespace vigil::agent {
+
+struct CollectedTable {
+  std::shared_ptr<const std::vector<collectors::Row>> rows;
+  std::string error;  // non-empty: the collector failed
+};
+
+struct ScanState {
+  const collectors::Host* host = nullptr;
+  std::map<std::string, CollectedTable> cache;  // key: table + args
+  std::vector<CollectorRun> runs;
+  std::vector<collectors::Warning> warnings;
+  std::set<std::string> tables_read;  // by the statement running now
+  // True while a virtual table declares its schema: the read-only authorizer
+  // lets that internal CREATE TABLE through, and nothing else.
+  bool declaring = false;
+  // Deadline for the statement running now (progress handler).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+
+  void reset() {
+    cache.clear();
+    runs.clear();
+    warnings.clear();
+    tables_read.clear();
+  }
+};
+
+// Registers every table of the collector registry as a module, plus the SQL
+// helper functions (mode_within), on db.
+Status register_fact_tables(const sql::Database& db, ScanState& state);
+
+}  // namespace vigil::agent

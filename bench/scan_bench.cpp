@@ -1,0 +1,146 @@
+// Benchmark: the full built-in baseline scan, on a fixture host and on the
+// live system. Prints figures; asserts nothing.
+//
+//   vigil_bench [--iterations N] [ROOT...]     (default roots: the debian12-stock fixture and /)
+//
+// Two views per root:
+//  - in-process: wall and CPU time per scan (engine + collectors + verdicts),
+//    median and max over N scans, each with a fresh Host and Engine;
+//  - whole process: `vigil scan --format json` run as a child N times, with
+//    wall time, CPU time and peak RSS from wait4(2) — what an admin sees.
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+#include "policy.hpp"
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double cpu_ms(const rusage& r) {
+  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e3 +
+         static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e3;
+}
+
+struct Stats {
+  double median = 0, max = 0;
+};
+
+Stats stats(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.back()};
+}
+
+int bench_in_process(const std::string& root, int iterations) {
+  auto pack = vigil::agent::builtin_baseline();
+  if (!pack) {
+    std::fprintf(stderr, "baseline: %s\n", pack.error().message.c_str());
+    return 1;
+  }
+  const std::vector<vigil::agent::PolicyPack> packs{*pack};
+  std::vector<double> wall, cpu;
+  std::size_t checks = 0, rows = 0;
+  for (int i = 0; i < iterations; ++i) {
+    rusage before{}, after{};
+    getrusage(RUSAGE_SELF, &before);
+    const auto start = Clock::now();
+    auto host = vigil::collectors::Host::open(root);
+    if (!host) {
+      std::fprintf(stderr, "%s: %s\n", root.c_str(), host.error().message.c_str());
+      return 1;
+    }
+    auto engine = vigil::agent::Engine::create(*host);
+    if (!engine || !(*engine)->validate(packs[0]).ok()) {
+      std::fprintf(stderr, "engine setup failed\n");
+      return 1;
+    }
+    auto report = (*engine)->scan(packs);
+    wall.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    getrusage(RUSAGE_SELF, &after);
+    cpu.push_back(cpu_ms(after) - cpu_ms(before));
+    checks = report.results.size();
+    rows = 0;
+    for (const auto& c : report.collectors) rows += c.rows;
+  }
+  const auto w = stats(wall), c = stats(cpu);
+  std::printf("  in-process   %3d scans  %zu checks, %zu fact rows   wall median %.2f ms (max %.2f)   cpu median %.2f ms (max %.2f)\n",
+              iterations, checks, rows, w.median, w.max, c.median, c.max);
+  return 0;
+}
+
+int bench_process(const std::string& root, int iterations) {
+  std::vector<double> wall, cpu;
+  long peak_kb = 0;
+  for (int i = 0; i < iterations; ++i) {
+    std::vector<std::string> args{VIGIL_BINARY, "scan", "--root", root, "--format", "json"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    const auto start = Clock::now();
+    int rc = posix_spawn(&pid, VIGIL_BINARY, &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+      std::fprintf(stderr, "spawn %s failed\n", VIGIL_BINARY);
+      return 1;
+    }
+    int status = 0;
+    rusage ru{};
+    if (wait4(pid, &status, 0, &ru) < 0) return 1;
+    wall.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    cpu.push_back(cpu_ms(ru));
+    peak_kb = std::max(peak_kb, ru.ru_maxrss);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) == 2) {
+      std::fprintf(stderr, "vigil scan exited abnormally (status %d)\n", status);
+      return 1;
+    }
+  }
+  const auto w = stats(wall), c = stats(cpu);
+  std::printf("  vigil scan   %3d runs                            wall median %.2f ms (max %.2f)   cpu median %.2f ms (max %.2f)   peak RSS %.1f MB\n",
+              iterations, w.median, w.max, c.median, c.max, static_cast<double>(peak_kb) / 1024.0);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int iterations = 20;
+  std::vector<std::string> roots;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--iterations" && i + 1 < argc) {
+      iterations = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "-h" || a == "--help") {
+      std::printf("usage: vigil_bench [--iterations N] [ROOT...]\n");
+      return 0;
+    } else {
+      roots.push_back(a);
+    }
+  }
+  if (roots.empty()) roots = {std::string(VIGIL_FIXTURES_DIR) + "/debian12-stock", "/"};
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  std::printf("vigil_bench: full built-in baseline scan, %ld cores\n", cores);
+  for (const auto& root : roots) {
+    std::printf("root %s\n", root.c_str());
+    if (bench_in_process(root, iterations) != 0) return 1;
+    if (bench_process(root, iterations) != 0) return 1;
+  }
+  return 0;
+}

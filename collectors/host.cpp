@@ -1,0 +1,348 @@
+// Path resolution inside a host root, and capped reads. See host.hpp.
+#include "host.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+
+#include "strings.hpp"
+#include "unique_fd.hpp"
+
+namespace vigil::collectors {
+
+namespace {
+
+constexpr int kMaxSymlinkHops = 40;  // Linux's own limit (MAXSYMLINKS)
+constexpr std::size_t kMaxDirEntries = 200000;
+
+FileType type_of(mode_t m) noexcept {
+  if (S_ISREG(m)) return FileType::regular;
+  if (S_ISDIR(m)) return FileType::directory;
+  if (S_ISLNK(m)) return FileType::symlink;
+  if (S_ISCHR(m)) return FileType::char_device;
+  if (S_ISBLK(m)) return FileType::block_device;
+  if (S_ISFIFO(m)) return FileType::fifo;
+  if (S_ISSOCK(m)) return FileType::socket;
+  return FileType::unknown;
+}
+
+FileStat to_file_stat(const struct stat& st) {
+  FileStat fs;
+  fs.type = type_of(st.st_mode);
+  fs.mode = static_cast<unsigned>(st.st_mode) & 07777u;
+  fs.uid = st.st_uid;
+  fs.gid = st.st_gid;
+  fs.size = static_cast<std::int64_t>(st.st_size);
+  fs.mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec);
+  fs.inode = static_cast<std::uint64_t>(st.st_ino);
+  fs.device = static_cast<std::uint64_t>(st.st_dev);
+  fs.nlink = static_cast<std::uint64_t>(st.st_nlink);
+  return fs;
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+bool has_glob_magic(std::string_view s) noexcept { return s.find_first_of("*?[") != std::string_view::npos; }
+
+std::deque<std::string> components_of(std::string_view path) {
+  std::deque<std::string> out;
+  for (auto part : split(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    out.emplace_back(part);
+  }
+  return out;
+}
+
+// The object a path names, reached without leaving the root.
+struct Resolved {
+  UniqueFd parent;    // directory holding the object (invalid: the root itself)
+  std::string name;   // entry name in parent ("." for the root)
+  UniqueFd object;    // O_PATH descriptor of the object itself
+  struct stat st {};
+};
+
+Result<std::string> readlink_fd(int fd, const std::string& shown) {
+  std::string buf(4096, '\0');
+  ssize_t n = ::readlinkat(fd, "", buf.data(), buf.size());
+  if (n < 0) return make_error(Errc::io, shown + ": cannot read link: " + errno_text(errno));
+  if (static_cast<std::size_t>(n) >= buf.size()) return make_error(Errc::too_large, shown + ": link target too long");
+  buf.resize(static_cast<std::size_t>(n));
+  return buf;
+}
+
+}  // namespace
+
+const char* file_type_name(FileType t) noexcept {
+  switch (t) {
+    case FileType::regular: return "regular";
+    case FileType::directory: return "directory";
+    case FileType::symlink: return "symlink";
+    case FileType::char_device: return "char_device";
+    case FileType::block_device: return "block_device";
+    case FileType::fifo: return "fifo";
+    case FileType::socket: return "socket";
+    case FileType::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string resolve_relative(std::string_view base_dir, std::string_view path) {
+  if (!path.empty() && path.front() == '/') return std::string(path);
+  std::string out(base_dir);
+  if (out.empty() || out.back() != '/') out.push_back('/');
+  out.append(path);
+  return out;
+}
+
+Result<Host> Host::open(const std::string& root) {
+  if (root.empty()) return make_error(Errc::invalid, "host root is empty");
+  std::string norm = root;
+  while (norm.size() > 1 && norm.back() == '/') norm.pop_back();
+  int fd = ::open(norm.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    return make_error(err == ENOENT ? Errc::not_found : Errc::invalid,
+                      "host root " + norm + ": " + (err == ENOTDIR ? "not a directory" : errno_text(err)));
+  }
+  return Host(std::move(norm), fd);
+}
+
+Host::Host(Host&& o) noexcept : root_(std::move(o.root_)), root_fd_(std::exchange(o.root_fd_, -1)) {}
+
+Host& Host::operator=(Host&& o) noexcept {
+  if (this != &o) {
+    if (root_fd_ >= 0) ::close(root_fd_);
+    root_ = std::move(o.root_);
+    root_fd_ = std::exchange(o.root_fd_, -1);
+  }
+  return *this;
+}
+
+Host::~Host() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+std::string Host::display_path(std::string_view path) const {
+  if (is_live_root()) return std::string(path);
+  return root_ + std::string(path);
+}
+
+namespace {
+
+// Walks path one component at a time from the root. Each step opens the
+// component with O_PATH|O_NOFOLLOW, so what is inspected is what is used; a
+// symlink is read through its own descriptor and its target is walked in turn
+// (absolute targets restart at the root, ".." never climbs above it).
+Result<Resolved> resolve_in_root(int root_fd, std::string_view path, bool follow_last, const std::string& shown) {
+  if (path.empty() || path.front() != '/') {
+    return make_error(Errc::invalid, "path must be absolute: '" + std::string(path) + "'");
+  }
+  if (path.find('\0') != std::string_view::npos) return make_error(Errc::invalid, "path contains a NUL byte");
+  std::deque<std::string> todo = components_of(path);
+  std::vector<UniqueFd> dirs;  // directories entered below the root
+  int hops = 0;
+
+  auto current_dir = [&]() { return dirs.empty() ? root_fd : dirs.back().get(); };
+
+  if (todo.empty()) {
+    Resolved r;
+    r.name = ".";
+    r.object.reset(::openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!r.object.valid() || ::fstat(r.object.get(), &r.st) != 0) {
+      return make_error(Errc::io, shown + ": " + errno_text(errno));
+    }
+    return r;
+  }
+
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    if (comp == "..") {
+      if (!dirs.empty()) dirs.pop_back();
+      if (todo.empty()) todo.emplace_back(".");  // "/a/.." names the directory itself
+      continue;
+    }
+    const bool last = todo.empty();
+    UniqueFd fd(::openat(current_dir(), comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) {
+      int err = errno;
+      if (err == ENOENT || err == ENOTDIR) return make_error(Errc::not_found, shown + ": no such file or directory");
+      return make_error(Errc::io, shown + ": " + errno_text(err));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
+
+    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
+      if (++hops > kMaxSymlinkHops) return make_error(Errc::loop, shown + ": too many levels of symbolic links");
+      auto target = readlink_fd(fd.get(), shown);
+      if (!target) return std::move(target).error();
+      if (target->empty()) return make_error(Errc::not_found, shown + ": empty symbolic link");
+      if (target->front() == '/') dirs.clear();
+      auto parts = components_of(*target);
+      if (parts.empty()) parts.emplace_back(".");
+      todo.insert(todo.begin(), parts.begin(), parts.end());
+      continue;
+    }
+    if (!last) {
+      if (!S_ISDIR(st.st_mode)) return make_error(Errc::not_found, shown + ": no such file or directory");
+      dirs.push_back(std::move(fd));
+      continue;
+    }
+    Resolved r;
+    if (comp == ".") {
+      // The path named a directory itself ("/", "/etc/.."): its parent is not needed.
+      r.name = ".";
+    } else {
+      r.name = comp;
+    }
+    r.parent.reset(::fcntl(current_dir(), F_DUPFD_CLOEXEC, 0));
+    if (!r.parent.valid()) return make_error(Errc::io, shown + ": " + errno_text(errno));
+    r.object = std::move(fd);
+    r.st = st;
+    return r;
+  }
+  return make_error(Errc::internal, shown + ": path resolution ended without a result");
+}
+
+}  // namespace
+
+Result<FileStat> Host::stat(std::string_view path, bool follow_last) const {
+  auto r = resolve_in_root(root_fd_, path, follow_last, display_path(path));
+  if (!r) return std::move(r).error();
+  return to_file_stat(r->st);
+}
+
+Result<std::string> Host::read_link(std::string_view path) const {
+  const std::string shown = display_path(path);
+  auto r = resolve_in_root(root_fd_, path, false, shown);
+  if (!r) return std::move(r).error();
+  if (!S_ISLNK(r->st.st_mode)) return make_error(Errc::invalid, shown + ": not a symbolic link");
+  return readlink_fd(r->object.get(), shown);
+}
+
+Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& opts) const {
+  const std::string shown = display_path(path);
+  auto r = resolve_in_root(root_fd_, path, true, shown);
+  if (!r) return std::move(r).error();
+  const mode_t m = r->st.st_mode;
+  const bool readable_type = S_ISREG(m) || (opts.allow_special && S_ISCHR(m));
+  if (!readable_type) {
+    return make_error(Errc::not_regular,
+                      shown + ": not a regular file (" + file_type_name(type_of(m)) + "), not read");
+  }
+  if (S_ISREG(m) && static_cast<std::uint64_t>(r->st.st_size) > opts.max_bytes) {
+    return make_error(Errc::too_large, shown + ": " + std::to_string(r->st.st_size) +
+                                           " bytes, over the read cap of " + std::to_string(opts.max_bytes));
+  }
+  // Reopen for reading by name with O_NOFOLLOW, then prove it is the object
+  // that was resolved (same device and inode): nothing was swapped in between.
+  UniqueFd fd(::openat(r->parent.get(), r->name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd.valid()) {
+    int err = errno;
+    if (err == ENOENT) return make_error(Errc::not_found, shown + ": no such file or directory");
+    return make_error(Errc::io, shown + ": " + errno_text(err));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
+  if (st.st_dev != r->st.st_dev || st.st_ino != r->st.st_ino) {
+    return make_error(Errc::io, shown + ": file changed while being opened");
+  }
+
+  FileContent out;
+  out.path = std::string(path);
+  if (S_ISREG(st.st_mode) && st.st_size > 0) out.data.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;  // a special file with nothing more to give
+      return make_error(Errc::io, shown + ": read failed: " + errno_text(errno));
+    }
+    if (n == 0) break;
+    if (out.data.size() + static_cast<std::size_t>(n) > opts.max_bytes) {
+      return make_error(Errc::too_large, shown + ": more than the read cap of " + std::to_string(opts.max_bytes) + " bytes");
+    }
+    out.data.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+Result<std::vector<DirEntry>> Host::list_dir(std::string_view path) const {
+  const std::string shown = display_path(path);
+  auto r = resolve_in_root(root_fd_, path, true, shown);
+  if (!r) return std::move(r).error();
+  if (!S_ISDIR(r->st.st_mode)) return make_error(Errc::invalid, shown + ": not a directory");
+  int dfd = ::openat(r->parent.valid() ? r->parent.get() : root_fd_, r->name.c_str(),
+                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::fdopendir(dfd), &::closedir);
+  if (!dir) {
+    int err = errno;
+    ::close(dfd);
+    return make_error(Errc::io, shown + ": " + errno_text(err));
+  }
+  std::vector<DirEntry> out;
+  errno = 0;
+  while (struct dirent* e = ::readdir(dir.get())) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (out.size() >= kMaxDirEntries) {
+      return make_error(Errc::too_large, shown + ": more than " + std::to_string(kMaxDirEntries) + " entries");
+    }
+    DirEntry de;
+    de.name = std::string(name);
+    struct stat st {};
+    if (::fstatat(::dirfd(dir.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) de.type = type_of(st.st_mode);
+    out.push_back(std::move(de));
+  }
+  if (errno != 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
+  std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<std::vector<std::string>> Host::glob(std::string_view pattern) const {
+  if (pattern.empty() || pattern.front() != '/') {
+    return make_error(Errc::invalid, "glob pattern must be absolute: '" + std::string(pattern) + "'");
+  }
+  std::vector<std::string> candidates{""};  // paths built so far ("" is the root)
+  const auto comps = components_of(pattern);
+  for (const auto& comp : comps) {
+    std::vector<std::string> next;
+    if (!has_glob_magic(comp)) {
+      for (auto& c : candidates) next.push_back(c + "/" + comp);
+    } else {
+      for (const auto& c : candidates) {
+        auto entries = list_dir(c.empty() ? "/" : c);
+        if (!entries) {
+          if (entries.is(Errc::not_found) || entries.is(Errc::invalid)) continue;  // glob(3) skips those
+          return std::move(entries).error();
+        }
+        for (const auto& e : *entries) {
+          if (::fnmatch(comp.c_str(), e.name.c_str(), FNM_PERIOD) == 0) next.push_back(c + "/" + e.name);
+        }
+      }
+    }
+    candidates = std::move(next);
+    if (candidates.empty()) break;
+  }
+  std::vector<std::string> out;
+  for (auto& c : candidates) {
+    if (c.empty()) c = "/";
+    auto st = stat(c, true);
+    if (st) out.push_back(std::move(c));
+    else if (!st.is(Errc::not_found) && !st.is(Errc::loop)) return std::move(st).error();
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace vigil::collectors

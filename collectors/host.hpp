@@ -1,0 +1,99 @@
+// Host: the only way collectors read the machine they describe.
+//
+// Every path a collector names ("/etc/ssh/sshd_config") is resolved under a
+// root prefix ("/" in production, a fixture tree in tests, a mounted image).
+// Resolution walks one component at a time with O_PATH|O_NOFOLLOW file
+// descriptors, so symlinks are followed *inside* the root (an absolute target
+// restarts at the root, ".." stops at the root, like openat2 RESOLVE_IN_ROOT)
+// and can never lead outside it, and nothing can be swapped between the check
+// and the read. Reads are size-capped and, unless asked, only regular files are
+// read (so /dev/zero or a fifo in an include directory cannot hang a scan).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.hpp"
+
+namespace vigil::collectors {
+
+inline constexpr std::size_t kDefaultReadCap = 16u * 1024u * 1024u;  // 16 MiB
+
+enum class FileType { regular, directory, symlink, char_device, block_device, fifo, socket, unknown };
+const char* file_type_name(FileType t) noexcept;
+
+struct FileStat {
+  FileType type = FileType::unknown;
+  unsigned mode = 0;  // permission + special bits (07777)
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::int64_t size = 0;
+  std::int64_t mtime = 0;  // seconds since the epoch
+  std::uint64_t inode = 0;
+  std::uint64_t device = 0;
+  std::uint64_t nlink = 0;
+};
+
+struct FileContent {
+  std::string path;  // the path as asked, inside the host ("/etc/passwd")
+  std::string data;
+};
+
+struct DirEntry {
+  std::string name;
+  FileType type = FileType::unknown;  // lstat type of the entry
+};
+
+struct ReadOptions {
+  std::size_t max_bytes = kDefaultReadCap;
+  bool allow_special = false;  // read char devices / pseudo files too (e.g. under /proc)
+};
+
+class Host {
+ public:
+  // root must name an existing directory; "/" for the running system.
+  static Result<Host> open(const std::string& root);
+
+  Host(Host&&) noexcept;
+  Host& operator=(Host&&) noexcept;
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+  ~Host();
+
+  const std::string& root() const noexcept { return root_; }
+  bool is_live_root() const noexcept { return root_ == "/"; }
+
+  // Whole file, following symlinks inside the root. Errc::not_found when the
+  // file (or a directory on the way) does not exist: callers treat that as a
+  // fact ("absent"). Errc::too_large when over the cap: never silently cut.
+  Result<FileContent> read_file(std::string_view path, const ReadOptions& opts = {}) const;
+
+  // lstat semantics for the last component (follow_last=false) or stat
+  // semantics (true); symlinks in the middle are always followed inside root.
+  Result<FileStat> stat(std::string_view path, bool follow_last = false) const;
+
+  // Target of a symlink as written in the link.
+  Result<std::string> read_link(std::string_view path) const;
+
+  // Entries of a directory, sorted by name, without "." and "..".
+  Result<std::vector<DirEntry>> list_dir(std::string_view path) const;
+
+  // Shell-style glob as glob(3) does it (sorted, '*' does not match a leading
+  // '.', no match is an empty list, not an error). pattern must be absolute.
+  Result<std::vector<std::string>> glob(std::string_view pattern) const;
+
+  // The path on the scanning machine for a host path, for messages only.
+  std::string display_path(std::string_view path) const;
+
+ private:
+  Host(std::string root, int root_fd) : root_(std::move(root)), root_fd_(root_fd) {}
+  std::string root_;
+  int root_fd_ = -1;
+};
+
+// Joins a path relative to base ("/etc/ssh") unless it is already absolute.
+std::string resolve_relative(std::string_view base_dir, std::string_view path);
+
+}  // namespace vigil::collectors

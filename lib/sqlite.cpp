@@ -1,0 +1,112 @@
+#include "sqlite.hpp"
+
+#include "strings.hpp"
+
+namespace vigil::sql {
+
+bool Statement::step() {
+  rc_ = sqlite3_step(stmt_.get());
+  return rc_ == SQLITE_ROW;
+}
+
+Status Statement::reset() {
+  rc_ = SQLITE_OK;
+  if (sqlite3_reset(stmt_.get()) != SQLITE_OK) {
+    return make_error(Errc::sql, sqlite3_errmsg(sqlite3_db_handle(stmt_.get())));
+  }
+  return {};
+}
+
+namespace {
+Status bind_status(sqlite3_stmt* s, int rc) {
+  if (rc == SQLITE_OK) return {};
+  return make_error(Errc::sql, sqlite3_errmsg(sqlite3_db_handle(s)));
+}
+}  // namespace
+
+Status Statement::bind_text(int index, std::string_view v) {
+  return bind_status(stmt_.get(), sqlite3_bind_text64(stmt_.get(), index, v.data(), v.size(), SQLITE_TRANSIENT,
+                                                      SQLITE_UTF8));
+}
+Status Statement::bind_int(int index, std::int64_t v) {
+  return bind_status(stmt_.get(), sqlite3_bind_int64(stmt_.get(), index, v));
+}
+Status Statement::bind_double(int index, double v) {
+  return bind_status(stmt_.get(), sqlite3_bind_double(stmt_.get(), index, v));
+}
+Status Statement::bind_null(int index) { return bind_status(stmt_.get(), sqlite3_bind_null(stmt_.get(), index)); }
+
+std::string Statement::column_name(int i) const {
+  const char* n = sqlite3_column_name(stmt_.get(), i);
+  return n != nullptr ? n : "";
+}
+
+std::string Statement::column_text(int i) const {
+  const auto* p = sqlite3_column_text(stmt_.get(), i);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i)));
+}
+
+Result<Database> Database::open(const std::string& path, int flags) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    return make_error(Errc::sql, path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  return Database(std::move(db));
+}
+
+Result<Statement> Database::prepare(std::string_view sql) const {
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, &tail);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) return make_error(Errc::sql, sqlite3_errmsg(db_.get()));
+  if (!stmt) return make_error(Errc::sql, "empty SQL statement");
+  // Anything left must be whitespace or comments: prepare() the remainder and
+  // expect no statement.
+  std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  while (!trim(rest).empty()) {
+    sqlite3_stmt* extra = nullptr;
+    const char* tail2 = nullptr;
+    rc = sqlite3_prepare_v2(db_.get(), rest.data(), static_cast<int>(rest.size()), &extra, &tail2);
+    StmtPtr guard(extra);
+    if (rc != SQLITE_OK) return make_error(Errc::sql, sqlite3_errmsg(db_.get()));
+    if (extra != nullptr) return make_error(Errc::sql, "more than one SQL statement");
+    if (tail2 == rest.data()) break;
+    rest = std::string_view(tail2, static_cast<std::size_t>(rest.data() + rest.size() - tail2));
+  }
+  return Statement(std::move(stmt));
+}
+
+Status Database::exec(const char* sql) const {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return make_error(Errc::sql, msg);
+  }
+  return {};
+}
+
+Transaction::~Transaction() {
+  if (open_) (void)db_.exec("ROLLBACK");
+}
+
+Status Transaction::begin() {
+  auto s = db_.exec("BEGIN");
+  open_ = s.ok();
+  return s;
+}
+
+Status Transaction::commit() {
+  auto s = db_.exec("COMMIT");
+  if (s.ok()) open_ = false;
+  return s;
+}
+
+}  // namespace vigil::sql

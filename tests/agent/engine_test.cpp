@@ -1,0 +1,250 @@
+// The engine: lazy once-per-scan collection, verdict rules, firewalls, budgets.
+#include "engine.hpp"
+
+#include <catch2/catch.hpp>
+#include <stdexcept>
+
+#include "test_support.hpp"
+
+using namespace vigil::agent;
+using namespace vigil::collectors;
+
+namespace {
+
+int g_numbers_calls = 0;
+
+TableDef numbers_table() {
+  return {"test_numbers", "1..5 for engine tests",
+          {{"n", ColumnType::integer, "number"}, {"label", ColumnType::text, "n as text"}},
+          [](CollectContext& ctx, std::vector<Row>& rows) -> vigil::Status {
+            ++g_numbers_calls;
+            ctx.warn("test_numbers:1", "a warning from a collector");
+            for (int i = 1; i <= 5; ++i) rows.push_back({int_value(i), text_value("n" + std::to_string(i))});
+            return {};
+          }};
+}
+TableDef broken_table() {
+  return {"test_broken", "always fails", {{"x", ColumnType::integer, "x"}},
+          [](CollectContext&, std::vector<Row>&) -> vigil::Status {
+            return vigil::make_error(vigil::Errc::io, "/etc/broken: permission denied");
+          }};
+}
+TableDef throwing_table() {
+  return {"test_throws", "throws", {{"x", ColumnType::integer, "x"}},
+          [](CollectContext&, std::vector<Row>&) -> vigil::Status { throw std::runtime_error("boom"); }};
+}
+TableDef bad_row_table() {
+  return {"test_bad_row", "returns a short row", {{"a", ColumnType::integer, "a"}, {"b", ColumnType::integer, "b"}},
+          [](CollectContext&, std::vector<Row>& rows) -> vigil::Status {
+            rows.push_back({int_value(1)});
+            return {};
+          }};
+}
+TableDef echo_table() {
+  return {"test_echo", "echoes its argument",
+          {{"arg", ColumnType::text, "argument", true}, {"upper", ColumnType::text, "argument in upper case"}},
+          [](CollectContext& ctx, std::vector<Row>& rows) -> vigil::Status {
+            std::string a = std::get<std::string>(ctx.args().at(0));
+            std::string u = a;
+            for (auto& ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+            rows.push_back({text_value(a), text_value(u)});
+            return {};
+          }};
+}
+VIGIL_REGISTER_TABLE(numbers_table());
+VIGIL_REGISTER_TABLE(broken_table());
+VIGIL_REGISTER_TABLE(throwing_table());
+VIGIL_REGISTER_TABLE(bad_row_table());
+VIGIL_REGISTER_TABLE(echo_table());
+
+Check make_check(std::string id, std::string query, OnEmpty on_empty = OnEmpty::fail, std::string applies = {}) {
+  Check c;
+  c.id = std::move(id);
+  c.title = c.id;
+  c.query = std::move(query);
+  c.on_empty = on_empty;
+  c.applies_when = std::move(applies);
+  c.controls_2022 = {"A.8.5"};
+  c.line = 1;
+  return c;
+}
+
+struct Fixture {
+  vigil::test::TempDir dir;
+  Host host = std::move(*Host::open(dir.path()));
+  std::unique_ptr<Engine> engine = std::move(*Engine::create(host));
+};
+
+const CheckResult& result(const ScanReport& r, const std::string& id) {
+  for (const auto& x : r.results) {
+    if (x.check->id == id) return x;
+  }
+  FAIL("no result for " << id);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("verdict rules", "[engine]") {
+  Fixture f;
+  PolicyPack p;
+  p.id = "t";
+  p.source = "t.yaml";
+  p.parameters["limit"] = std::int64_t{3};
+  p.checks = {
+      make_check("all-compliant", "SELECT n, 1 AS compliant FROM test_numbers"),
+      make_check("one-bad", "SELECT n, n <> 4 AS compliant FROM test_numbers"),
+      make_check("empty-fails", "SELECT n, 1 AS compliant FROM test_numbers WHERE n > 10"),
+      make_check("empty-passes", "SELECT n, 0 AS compliant FROM test_numbers WHERE n > 10", OnEmpty::pass),
+      make_check("empty-errors", "SELECT n, 1 AS compliant FROM test_numbers WHERE n > 10", OnEmpty::error),
+      make_check("null-is-not-compliant", "SELECT n, NULL AS compliant FROM test_numbers"),
+      make_check("not-applicable", "SELECT 1 AS compliant", OnEmpty::fail, "SELECT 1 FROM test_numbers WHERE n = 0"),
+      make_check("applies", "SELECT 1 AS compliant", OnEmpty::fail, "SELECT 1 FROM test_numbers WHERE n = 1"),
+      make_check("parameter", "SELECT n, n <= :limit AS compliant FROM test_numbers WHERE n <= :limit"),
+  };
+  REQUIRE(f.engine->validate(p).ok());
+  g_numbers_calls = 0;
+  const std::vector<PolicyPack> packs{p};
+  auto r = f.engine->scan(packs);
+  CHECK(g_numbers_calls == 1);  // one collection serves every check of the scan
+  CHECK(result(r, "all-compliant").verdict == Verdict::pass);
+  CHECK(result(r, "all-compliant").evidence.total_rows == 5);
+  CHECK(result(r, "all-compliant").tables == std::vector<std::string>{"test_numbers"});
+  CHECK(result(r, "one-bad").verdict == Verdict::fail);
+  CHECK(result(r, "one-bad").message == "1 of 5 rows not compliant");
+  CHECK(result(r, "empty-fails").verdict == Verdict::fail);
+  CHECK(result(r, "empty-passes").verdict == Verdict::pass);
+  CHECK(result(r, "empty-errors").verdict == Verdict::error);
+  CHECK(result(r, "null-is-not-compliant").verdict == Verdict::fail);
+  CHECK(result(r, "not-applicable").verdict == Verdict::not_applicable);
+  CHECK(result(r, "applies").verdict == Verdict::pass);
+  CHECK(result(r, "parameter").verdict == Verdict::pass);
+  CHECK(result(r, "parameter").evidence.total_rows == 3);
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].table == "test_numbers");
+  REQUIRE(r.collectors.size() >= 1);
+  CHECK(r.collectors[0].table == "test_numbers");
+  CHECK(r.collectors[0].rows == 5);
+
+  // A second scan collects again: facts are never stale across scans.
+  auto r2 = f.engine->scan(packs);
+  CHECK(g_numbers_calls == 2);
+  CHECK(r2.results.size() == r.results.size());
+}
+
+TEST_CASE("collector failures are errors for the checks that read them, and the scan goes on", "[engine]") {
+  Fixture f;
+  PolicyPack p;
+  p.id = "t";
+  p.source = "t.yaml";
+  p.checks = {
+      make_check("broken", "SELECT x, 1 AS compliant FROM test_broken", OnEmpty::pass),
+      make_check("throws", "SELECT x, 1 AS compliant FROM test_throws", OnEmpty::pass),
+      make_check("bad-row", "SELECT a, 1 AS compliant FROM test_bad_row"),
+      make_check("applies-broken", "SELECT 1 AS compliant", OnEmpty::pass, "SELECT 1 FROM test_broken"),
+      make_check("fine", "SELECT n, 1 AS compliant FROM test_numbers"),
+      make_check("runaway", "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) "
+                            "SELECT max(i) AS i, 1 AS compliant FROM c"),
+  };
+  REQUIRE(f.engine->validate(p).ok());
+  ScanOptions opts;
+  opts.check_timeout = std::chrono::milliseconds(200);
+  const std::vector<PolicyPack> packs{p};
+  auto r = f.engine->scan(packs, opts);
+  CHECK(result(r, "broken").verdict == Verdict::error);
+  CHECK(result(r, "broken").message.find("/etc/broken: permission denied") != std::string::npos);
+  CHECK(result(r, "throws").verdict == Verdict::error);
+  CHECK(result(r, "throws").message.find("boom") != std::string::npos);
+  CHECK(result(r, "bad-row").verdict == Verdict::error);
+  CHECK(result(r, "applies-broken").verdict == Verdict::error);
+  CHECK(result(r, "fine").verdict == Verdict::pass);
+  CHECK(result(r, "runaway").verdict == Verdict::error);
+  CHECK(result(r, "runaway").message.find("time budget") != std::string::npos);
+  // The failing collector ran once although two checks read it.
+  int broken_runs = 0;
+  for (const auto& c : r.collectors) broken_runs += c.table == "test_broken" ? 1 : 0;
+  CHECK(broken_runs == 1);
+}
+
+TEST_CASE("validation refuses bad SQL with file, check and reason", "[engine]") {
+  Fixture f;
+  struct Case {
+    std::string query;
+    std::string expect;
+  };
+  const Case cases[] = {
+      {"SELECT * FROM no_such_table", "t.yaml:1: check c: query: no such table: no_such_table"},
+      {"SELECT n FROM test_numbers", "has no column named 'compliant'"},
+      {"SELECT n, 1 AS compliant FROM test_numbers WHERE n = :nope", "unknown parameter :nope"},
+      {"SELECT n, 1 AS compliant FROM test_numbers WHERE n = ?", "positional parameters"},
+      {"SELEKT 1", "syntax error"},
+      {"SELECT 1 AS compliant; SELECT 2", "more than one SQL statement"},
+      {"DELETE FROM test_numbers", "query:"},
+      {"ATTACH '/tmp/x.db' AS x", "query:"},
+      {"PRAGMA writable_schema = 1", "query:"},
+  };
+  for (const auto& c : cases) {
+    PolicyPack p;
+    p.id = "t";
+    p.source = "t.yaml";
+    p.checks = {make_check("c", c.query)};
+    auto s = f.engine->validate(p);
+    INFO(c.query);
+    REQUIRE_FALSE(s.ok());
+    INFO(s.error().message);
+    CHECK(s.error().message.find(c.expect) != std::string::npos);
+  }
+}
+
+TEST_CASE("table-valued functions take their argument and cache per value", "[engine]") {
+  Fixture f;
+  auto q = f.engine->query("SELECT upper FROM test_echo('abc')");
+  REQUIRE(q.ok());
+  REQUIRE(q->rows.rows.size() == 1);
+  CHECK(std::get<std::string>(q->rows.rows[0][0]) == "ABC");
+  auto in = f.engine->query("SELECT arg, upper FROM test_echo WHERE arg IN ('x', 'y', 'x') ORDER BY arg");
+  REQUIRE(in.ok());
+  CHECK(in->rows.total_rows == 2);
+  CHECK(in->collectors.size() == 2);
+  auto missing = f.engine->query("SELECT * FROM test_echo");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message.find("needs a value for arg") != std::string::npos);
+  auto join = f.engine->query("SELECT n.label, e.upper FROM test_numbers n JOIN test_echo e ON e.arg = n.label");
+  REQUIRE(join.ok());
+  CHECK(join->rows.total_rows == 5);
+}
+
+TEST_CASE("mode_within compares permission bits", "[engine]") {
+  Fixture f;
+  struct Case {
+    const char* sql;
+    std::int64_t expect;
+  };
+  const Case cases[] = {{"SELECT mode_within('0640', '0640')", 1}, {"SELECT mode_within('0600', '0640')", 1},
+                        {"SELECT mode_within('0644', '0640')", 0}, {"SELECT mode_within('4755', '0755')", 0},
+                        {"SELECT mode_within(416, '0640')", 1},    {"SELECT mode_within(NULL, '0640') IS NULL", 1}};
+  for (const auto& c : cases) {
+    INFO(c.sql);
+    auto q = f.engine->query(c.sql);
+    REQUIRE(q.ok());
+    CHECK(std::get<std::int64_t>(q->rows.rows[0][0]) == c.expect);
+  }
+  CHECK_FALSE(f.engine->query("SELECT mode_within('rwx', '0640')").ok());
+}
+
+TEST_CASE("evidence is capped and the cap is reported", "[engine]") {
+  Fixture f;
+  PolicyPack p;
+  p.id = "t";
+  p.source = "t.yaml";
+  p.checks = {make_check("many", "SELECT n, 1 AS compliant FROM test_numbers")};
+  ScanOptions opts;
+  opts.evidence_cap = 2;
+  const std::vector<PolicyPack> packs{p};
+  auto r = f.engine->scan(packs, opts);
+  const auto& e = result(r, "many").evidence;
+  CHECK(e.rows.size() == 2);
+  CHECK(e.total_rows == 5);
+  CHECK(e.truncated());
+  CHECK(result(r, "many").verdict == Verdict::pass);  // judged on all rows, not the kept ones
+}

@@ -1,0 +1,149 @@
+// Policy packs: structure, Annex A ids, and messages that name file, line and check.
+#include "policy.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "test_support.hpp"
+
+using namespace vigil::agent;
+
+namespace {
+const char* kGood = R"(id: demo
+title: Demo pack
+version: 1.0.0
+parameters:
+  max_tries: 4
+  names: [telnetd, "rsh-server"]
+  label: "4"
+checks:
+  - id: ssh.demo
+    title: A demo check
+    severity: high
+    controls: { iso27001-2022: [A.8.5], iso27001-2013: [A.9.4.2] }
+    applies_when: SELECT 1
+    query: SELECT 1 AS compliant
+    on_empty: pass
+    remediation: Fix it.
+  - id: demo.second
+    title: Another
+    severity: low
+    controls:
+      iso27001-2022: A.5.17
+    query: SELECT 1 AS compliant
+    remediation: Fix it too.
+)";
+
+std::string with_check(const std::string& body) {
+  return "id: p\ntitle: t\nversion: '1'\nchecks:\n" + body;
+}
+}  // namespace
+
+TEST_CASE("a valid pack parses with parameters typed", "[policy]") {
+  auto p = parse_policy(kGood, "demo.yaml");
+  REQUIRE(p.ok());
+  CHECK(p->id == "demo");
+  REQUIRE(p->checks.size() == 2);
+  const auto& c = p->checks[0];
+  CHECK(c.severity == Severity::high);
+  CHECK(c.controls_2022 == std::vector<std::string>{"A.8.5"});
+  CHECK(c.controls_2013 == std::vector<std::string>{"A.9.4.2"});
+  CHECK(c.on_empty == OnEmpty::pass);
+  CHECK(c.line == 9);
+  CHECK(p->checks[1].on_empty == OnEmpty::fail);
+  CHECK(p->checks[1].controls_2022 == std::vector<std::string>{"A.5.17"});
+  CHECK(std::get<std::int64_t>(p->parameters.at("max_tries")) == 4);
+  CHECK(std::get<std::string>(p->parameters.at("names")) == R"(["telnetd","rsh-server"])");
+  CHECK(std::get<std::string>(p->parameters.at("label")) == "4");  // quoted stays text
+  CHECK(p->warnings.empty());
+}
+
+TEST_CASE("bad packs are refused with file, line, check and reason", "[policy]") {
+  const std::string base_check =
+      "  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
+      "    query: SELECT 1 AS compliant\n    remediation: R\n";
+  struct Case {
+    std::string yaml;
+    std::string expect;
+  };
+  const Case cases[] = {
+      {"id: [unclosed", "bad.yaml:1:"},
+      {"- just\n- a list\n", "must be a YAML mapping"},
+      {"id: p\ntitle: t\nversion: '1'\nchecks: []\n", "'checks' must be a non-empty list"},
+      {"id: p\ntitle: t\nversion: '1'\nextra: 1\nchecks:\n" + base_check, "bad.yaml:4: unknown key 'extra' in policy pack"},
+      {"id: P!\ntitle: t\nversion: '1'\nchecks:\n" + base_check, "pack id must be"},
+      {with_check(base_check + base_check), "bad.yaml:11: check c1: duplicate check id"},
+      {with_check("  - id: c1\n    title: T\n    severity: urgent\n    controls: { iso27001-2022: [A.8.5] }\n"
+                  "    query: SELECT 1 AS compliant\n    remediation: R\n"),
+       "check c1: severity 'urgent' is not one of"},
+      {with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.99] }\n"
+                  "    query: SELECT 1 AS compliant\n    remediation: R\n"),
+       "check c1: unknown ISO/IEC 27001:2022 Annex A control 'A.8.99'"},
+      {with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5], "
+                  "iso27001-2013: [A.9.9.9] }\n    query: SELECT 1 AS compliant\n    remediation: R\n"),
+       "unknown ISO/IEC 27001:2013 Annex A control 'A.9.9.9'"},
+      {with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2013: [A.9.4.2] }\n"
+                  "    query: SELECT 1 AS compliant\n    remediation: R\n"),
+       "iso27001-2022 needs at least one control"},
+      {with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
+                  "    query: SELECT 1 AS compliant\n    remediation: R\n    on_empty: not_applicable\n"),
+       "on_empty cannot be not_applicable"},
+      {with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
+                  "    query: SELECT 1 AS compliant\n    remediation: R\n    querry: x\n"),
+       "bad.yaml:11: check c1: unknown key 'querry' in check"},
+      {with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
+                  "    remediation: R\n"),
+       "check c1: missing required key 'query'"},
+      {with_check("  - id: c1\n    title: T\n    title: U\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
+                  "    query: SELECT 1 AS compliant\n    remediation: R\n"),
+       "duplicate key 'title'"},
+      {"id: p\ntitle: t\nversion: '1'\nparameters:\n  Bad-Name: 1\nchecks:\n" + base_check, "parameter name 'Bad-Name'"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.yaml);
+    auto p = parse_policy(c.yaml, "bad.yaml");
+    REQUIRE_FALSE(p.ok());
+    INFO(p.error().message);
+    CHECK(p.error().message.find(c.expect) != std::string::npos);
+  }
+}
+
+TEST_CASE("a 2013 id that maps elsewhere is a warning, not an error", "[policy]") {
+  auto p = parse_policy(with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5], "
+                                   "iso27001-2013: [A.12.4.1] }\n    query: SELECT 1 AS compliant\n    remediation: R\n"),
+                        "w.yaml");
+  REQUIRE(p.ok());
+  REQUIRE(p->warnings.size() == 1);
+  CHECK(p->warnings[0].find("A.12.4.1 maps to A.8.15") != std::string::npos);
+}
+
+TEST_CASE("the built-in baseline is valid and covers the access controls", "[policy]") {
+  auto p = builtin_baseline();
+  REQUIRE(p.ok());
+  CHECK(p->checks.size() >= 15);
+  CHECK(p->warnings.empty());
+  for (const auto& c : p->checks) {
+    INFO(c.id);
+    CHECK_FALSE(c.controls_2022.empty());
+    CHECK_FALSE(c.controls_2013.empty());
+    CHECK_FALSE(c.remediation.empty());
+  }
+}
+
+TEST_CASE("load_policy_paths reads directories in order and refuses duplicates across packs", "[policy]") {
+  vigil::test::TempDir d;
+  std::string second = kGood;
+  second.replace(second.find("id: demo"), 8, "id: other");
+  d.write("/p/b.yaml", second);
+  d.write("/p/a.yml", kGood);
+  d.write("/p/readme.txt", "not a pack");
+  auto packs = load_policy_paths({d.path() + "/p"});
+  REQUIRE_FALSE(packs.ok());
+  CHECK(packs.error().message.find("b.yaml:9: check ssh.demo: duplicate check id (also in") != std::string::npos);
+
+  CHECK(load_policy_paths({d.path() + "/missing"}).is(vigil::Errc::not_found));
+  d.mkdir("/empty");
+  CHECK_FALSE(load_policy_paths({d.path() + "/empty"}).ok());
+  auto one = load_policy_paths({d.path() + "/p/a.yml"});
+  REQUIRE(one.ok());
+  CHECK(one->size() == 1);
+}

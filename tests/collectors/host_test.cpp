@@ -1,0 +1,169 @@
+// Host: reads stay inside the root, are capped, and never block on special files.
+#include "host.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "test_support.hpp"
+
+using vigil::Errc;
+using vigil::collectors::FileType;
+using vigil::collectors::Host;
+using vigil::collectors::ReadOptions;
+using vigil::test::TempDir;
+
+namespace {
+Host open_host(const TempDir& d) {
+  auto h = Host::open(d.path());
+  REQUIRE(h.ok());
+  return std::move(*h);
+}
+}  // namespace
+
+TEST_CASE("Host::open refuses a missing or non-directory root", "[host]") {
+  TempDir d;
+  d.write("/file", "x");
+  CHECK(Host::open(d.path() + "/nope").is(Errc::not_found));
+  CHECK_FALSE(Host::open(d.path() + "/file").ok());
+  CHECK_FALSE(Host::open("").ok());
+  auto h = Host::open(d.path() + "///");
+  REQUIRE(h.ok());
+  CHECK(h->root() == d.path());
+}
+
+TEST_CASE("read_file reads regular files and reports absence as not_found", "[host]") {
+  TempDir d;
+  d.write("/etc/hostname", "web-01\n");
+  Host h = open_host(d);
+  auto r = h.read_file("/etc/hostname");
+  REQUIRE(r.ok());
+  CHECK(r->data == "web-01\n");
+  CHECK(r->path == "/etc/hostname");
+  CHECK(h.read_file("/etc/missing").is(Errc::not_found));
+  CHECK(h.read_file("/nodir/missing").is(Errc::not_found));
+  CHECK(h.read_file("/etc/hostname/below").is(Errc::not_found));  // ENOTDIR is absence too
+  CHECK(h.read_file("relative/path").is(Errc::invalid));
+  CHECK(h.read_file(std::string_view("/etc/host\0name", 14)).is(Errc::invalid));
+}
+
+TEST_CASE("read_file refuses directories, fifos and files over the cap", "[host]") {
+  TempDir d;
+  d.mkdir("/etc/dir");
+  REQUIRE(::mkfifo((d.path() + "/etc/fifo").c_str(), 0644) == 0);
+  d.write("/big", std::string(5000, 'x'));
+  Host h = open_host(d);
+  CHECK(h.read_file("/etc/dir").is(Errc::not_regular));
+  CHECK(h.read_file("/etc/fifo").is(Errc::not_regular));  // would block forever if opened
+  ReadOptions small;
+  small.max_bytes = 4096;
+  auto big = h.read_file("/big", small);
+  CHECK(big.is(Errc::too_large));
+  CHECK(big.error().message.find("4096") != std::string::npos);
+  small.max_bytes = 5000;
+  CHECK(h.read_file("/big", small).ok());
+}
+
+TEST_CASE("symlinks resolve inside the root, never outside it", "[host]") {
+  TempDir d;
+  d.write("/etc/real.conf", "inside");
+  d.symlink("/etc/abs.conf", "/etc/real.conf");               // absolute: from the root
+  d.symlink("/etc/rel.conf", "real.conf");                    // relative: from the link's directory
+  d.symlink("/etc/up.conf", "../../../../../etc/real.conf");  // '..' stops at the root
+  d.symlink("/etc/escape", "/../../../../../etc/hostname");   // the real /etc/hostname must not be read
+  d.symlink("/etc/dirlink", "/etc");
+  d.symlink("/loop1", "/loop2");
+  d.symlink("/loop2", "/loop1");
+  d.symlink("/self", "self");
+  Host h = open_host(d);
+  for (const char* p : {"/etc/abs.conf", "/etc/rel.conf", "/etc/up.conf", "/etc/dirlink/real.conf",
+                        "/etc/dirlink/../etc/real.conf", "/../../etc/real.conf"}) {
+    INFO(p);
+    auto r = h.read_file(p);
+    REQUIRE(r.ok());
+    CHECK(r->data == "inside");
+  }
+  CHECK(h.read_file("/etc/escape").is(Errc::not_found));
+  CHECK(h.read_file("/loop1").is(Errc::loop));
+  CHECK(h.read_file("/self").is(Errc::loop));
+}
+
+TEST_CASE("stat has lstat semantics unless asked to follow", "[host]") {
+  TempDir d;
+  d.write("/etc/shadow", "x", 0640);
+  d.symlink("/etc/localtime", "/usr/share/zoneinfo/UTC");
+  d.write("/usr/share/zoneinfo/UTC", "TZif");
+  Host h = open_host(d);
+  auto s = h.stat("/etc/shadow");
+  REQUIRE(s.ok());
+  CHECK(s->type == FileType::regular);
+  CHECK(s->mode == 0640);
+  CHECK(s->size == 1);
+  auto l = h.stat("/etc/localtime");
+  REQUIRE(l.ok());
+  CHECK(l->type == FileType::symlink);
+  auto f = h.stat("/etc/localtime", true);
+  REQUIRE(f.ok());
+  CHECK(f->type == FileType::regular);
+  auto link = h.read_link("/etc/localtime");
+  REQUIRE(link.ok());
+  CHECK(*link == "/usr/share/zoneinfo/UTC");
+  CHECK(h.read_link("/etc/shadow").is(Errc::invalid));
+  auto root = h.stat("/");
+  REQUIRE(root.ok());
+  CHECK(root->type == FileType::directory);
+}
+
+TEST_CASE("list_dir is sorted and glob follows glob(3)", "[host]") {
+  TempDir d;
+  d.write("/etc/ssh/sshd_config.d/20-b.conf", "");
+  d.write("/etc/ssh/sshd_config.d/10-a.conf", "");
+  d.write("/etc/ssh/sshd_config.d/.hidden.conf", "");
+  d.write("/etc/ssh/sshd_config.d/notes.txt", "");
+  d.write("/etc/a/x.conf", "");
+  d.write("/etc/b/x.conf", "");
+  d.write("/etc/c/y.conf", "");
+  Host h = open_host(d);
+  auto l = h.list_dir("/etc/ssh/sshd_config.d");
+  REQUIRE(l.ok());
+  REQUIRE(l->size() == 4);
+  CHECK((*l)[0].name == ".hidden.conf");
+  CHECK((*l)[1].name == "10-a.conf");
+
+  auto g = h.glob("/etc/ssh/sshd_config.d/*.conf");
+  REQUIRE(g.ok());
+  CHECK(*g == std::vector<std::string>{"/etc/ssh/sshd_config.d/10-a.conf", "/etc/ssh/sshd_config.d/20-b.conf"});
+  auto mid = h.glob("/etc/*/x.conf");
+  REQUIRE(mid.ok());
+  CHECK(*mid == std::vector<std::string>{"/etc/a/x.conf", "/etc/b/x.conf"});
+  auto none = h.glob("/etc/nothere/*.conf");
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  auto plain = h.glob("/etc/a/x.conf");
+  REQUIRE(plain.ok());
+  CHECK(plain->size() == 1);
+  auto missing_plain = h.glob("/etc/a/zzz.conf");
+  REQUIRE(missing_plain.ok());
+  CHECK(missing_plain->empty());
+  auto q = h.glob("/etc/?/[xy].conf");
+  REQUIRE(q.ok());
+  CHECK(q->size() == 3);
+  CHECK(h.glob("relative/*.conf").is(Errc::invalid));
+}
+
+TEST_CASE("the live root reads pseudo files only when asked", "[host]") {
+  auto h = Host::open("/");
+  REQUIRE(h.ok());
+  CHECK(h->is_live_root());
+  CHECK(h->display_path("/etc/passwd") == "/etc/passwd");
+  CHECK(h->read_file("/dev/null").is(Errc::not_regular));
+  ReadOptions special;
+  special.allow_special = true;
+  auto n = h->read_file("/dev/null", special);
+  REQUIRE(n.ok());
+  CHECK(n->data.empty());
+  auto p = h->read_file("/proc/self/status");  // size 0 in stat, content on read
+  REQUIRE(p.ok());
+  CHECK(p->data.find("Name:") != std::string::npos);
+}
