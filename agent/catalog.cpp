@@ -10,14 +10,18 @@ template <typename Fn>
 void for_each_row(std::string_view tsv, Fn&& fn) {
   bool header = true;
   for (auto line : split_lines(tsv)) {
-    if (header) { header = false; continue; }
+    if (header) {
+      header = false;
+      continue;
+    }
     if (trim(line).empty()) continue;
     fn(split(line, '\t'));
   }
 }
 }  // namespace
 
-ControlCatalog ControlCatalog::parse(std::string_view tsv_2022, std::string_view tsv_2013, std::string_view map_tsv) {
+ControlCatalog ControlCatalog::parse(std::string_view tsv_2022, std::string_view tsv_2013,
+                                     std::string_view map_tsv) {
   ControlCatalog c;
   for_each_row(tsv_2022, [&](const std::vector<std::string_view>& f) {
     if (f.size() >= 2) c.titles_2022_.emplace(std::string(trim(f[0])), std::string(trim(f[1])));
@@ -26,7 +30,8 @@ ControlCatalog ControlCatalog::parse(std::string_view tsv_2022, std::string_view
     if (f.size() >= 2) c.titles_2013_.emplace(std::string(trim(f[0])), std::string(trim(f[1])));
   });
   for_each_row(map_tsv, [&](const std::vector<std::string_view>& f) {
-    if (f.size() >= 2 && !trim(f[1]).empty()) c.map_.emplace(std::string(trim(f[0])), std::string(trim(f[1])));
+    if (f.size() >= 2 && !trim(f[1]).empty())
+      c.map_.emplace(std::string(trim(f[0])), std::string(trim(f[1])));
   });
   return c;
 }

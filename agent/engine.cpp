@@ -24,7 +24,8 @@ int authorize(void* p, int action, const char* arg1, const char*, const char*, c
   // Built-in eponymous tables (json_each) register themselves on first use
   // with an internal update of the schema table; statements themselves still
   // have to be read-only (sqlite3_stmt_readonly) and DEFENSIVE is on.
-  if (action == SQLITE_UPDATE && arg1 != nullptr && std::string_view(arg1) == "sqlite_master") return SQLITE_OK;
+  if (action == SQLITE_UPDATE && arg1 != nullptr && std::string_view(arg1) == "sqlite_master")
+    return SQLITE_OK;
   switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
@@ -43,10 +44,14 @@ int progress(void* p) {
 
 collectors::Value column_value(const sql::Statement& s, int i) {
   switch (s.column_type(i)) {
-    case SQLITE_INTEGER: return s.column_int(i);
-    case SQLITE_FLOAT: return s.column_double(i);
-    case SQLITE_NULL: return std::monostate{};
-    default: return s.column_text(i);
+    case SQLITE_INTEGER:
+      return s.column_int(i);
+    case SQLITE_FLOAT:
+      return s.column_double(i);
+    case SQLITE_NULL:
+      return std::monostate{};
+    default:
+      return s.column_text(i);
   }
 }
 
@@ -63,10 +68,14 @@ Status bind_parameters(sql::Statement& stmt, const PolicyPack& pack) {
     }
     const auto& v = it->second;
     Status s;
-    if (const auto* n = std::get_if<std::int64_t>(&v)) s = stmt.bind_int(i, *n);
-    else if (const auto* d = std::get_if<double>(&v)) s = stmt.bind_double(i, *d);
-    else if (const auto* t = std::get_if<std::string>(&v)) s = stmt.bind_text(i, *t);
-    else s = stmt.bind_null(i);
+    if (const auto* n = std::get_if<std::int64_t>(&v))
+      s = stmt.bind_int(i, *n);
+    else if (const auto* d = std::get_if<double>(&v))
+      s = stmt.bind_double(i, *d);
+    else if (const auto* t = std::get_if<std::string>(&v))
+      s = stmt.bind_text(i, *t);
+    else
+      s = stmt.bind_null(i);
     if (!s.ok()) return s;
   }
   return {};
@@ -83,16 +92,22 @@ int find_compliant_column(const sql::Statement& s) {
 
 const char* verdict_name(Verdict v) noexcept {
   switch (v) {
-    case Verdict::pass: return "pass";
-    case Verdict::fail: return "fail";
-    case Verdict::not_applicable: return "not_applicable";
-    case Verdict::error: return "error";
-    case Verdict::waived: return "waived";
+    case Verdict::pass:
+      return "pass";
+    case Verdict::fail:
+      return "fail";
+    case Verdict::not_applicable:
+      return "not_applicable";
+    case Verdict::error:
+      return "error";
+    case Verdict::waived:
+      return "waived";
   }
   return "error";
 }
 
-Engine::Engine(Token, sql::Database db, std::unique_ptr<ScanState> state) : db_(std::move(db)), state_(std::move(state)) {}
+Engine::Engine(Token, sql::Database db, std::unique_ptr<ScanState> state)
+    : db_(std::move(db)), state_(std::move(state)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::create(const collectors::Host& host) {
@@ -126,15 +141,18 @@ Status Engine::validate(const PolicyPack& pack) {
   for (const auto& c : pack.checks) {
     if (!c.applies_when.empty()) {
       auto s = prepare_checked(c.applies_when);
-      if (!s) problems.push_back(where(c, "applies_when") + s.error().message);
-      else if (Status b = bind_parameters(*s, pack); !b.ok()) problems.push_back(where(c, "applies_when") + b.error().message);
+      if (!s)
+        problems.push_back(where(c, "applies_when") + s.error().message);
+      else if (Status b = bind_parameters(*s, pack); !b.ok())
+        problems.push_back(where(c, "applies_when") + b.error().message);
     }
     auto s = prepare_checked(c.query);
     if (!s) {
       problems.push_back(where(c, "query") + s.error().message);
       continue;
     }
-    if (Status b = bind_parameters(*s, pack); !b.ok()) problems.push_back(where(c, "query") + b.error().message);
+    if (Status b = bind_parameters(*s, pack); !b.ok())
+      problems.push_back(where(c, "query") + b.error().message);
     if (find_compliant_column(*s) < 0) {
       problems.push_back(where(c, "query") + "has no column named 'compliant' (1 = the row complies)");
     }
@@ -143,7 +161,9 @@ Status Engine::validate(const PolicyPack& pack) {
   return {};
 }
 
-void Engine::begin_scan() { state_->reset(); }
+void Engine::begin_scan() {
+  state_->reset();
+}
 
 namespace {
 
@@ -200,7 +220,8 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
             applies = false;
           } else {
             std::size_t rows = 0;
-            auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement&) { ++rows; });
+            auto out =
+                run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement&) { ++rows; });
             if (!out.ok) {
               r.verdict = Verdict::error;
               r.message = "applies_when: " + out.error;
@@ -225,8 +246,10 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
             auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement& st) {
               ++r.evidence.total_rows;
               if (compliant_col >= 0) {
-                if (st.column_is_null(compliant_col)) ++null_compliant;
-                else if (st.column_int(compliant_col) == 0) ++noncompliant;
+                if (st.column_is_null(compliant_col))
+                  ++null_compliant;
+                else if (st.column_int(compliant_col) == 0)
+                  ++noncompliant;
               }
               if (r.evidence.rows.size() < opts.evidence_cap) {
                 collectors::Row row;
@@ -243,16 +266,26 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
               r.message = "query: has no column named 'compliant'";
             } else if (r.evidence.total_rows == 0) {
               switch (check.on_empty) {
-                case OnEmpty::pass: r.verdict = Verdict::pass; r.message = "no rows (on_empty: pass)"; break;
-                case OnEmpty::error: r.verdict = Verdict::error; r.message = "no rows: no evidence"; break;
-                case OnEmpty::fail: r.verdict = Verdict::fail; r.message = "no rows: no evidence"; break;
+                case OnEmpty::pass:
+                  r.verdict = Verdict::pass;
+                  r.message = "no rows (on_empty: pass)";
+                  break;
+                case OnEmpty::error:
+                  r.verdict = Verdict::error;
+                  r.message = "no rows: no evidence";
+                  break;
+                case OnEmpty::fail:
+                  r.verdict = Verdict::fail;
+                  r.message = "no rows: no evidence";
+                  break;
               }
             } else if (noncompliant + null_compliant > 0) {
               r.verdict = Verdict::fail;
               r.message = std::to_string(noncompliant + null_compliant) + " of " +
                           std::to_string(r.evidence.total_rows) + " rows not compliant";
               if (null_compliant > 0) {
-                r.message += " (" + std::to_string(null_compliant) + " with compliant NULL: unknown is not compliant)";
+                r.message +=
+                    " (" + std::to_string(null_compliant) + " with compliant NULL: unknown is not compliant)";
               }
             } else {
               r.verdict = Verdict::pass;
@@ -279,8 +312,10 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
       for (int i = 0; i < st.column_count(); ++i) row.push_back(column_value(st, i));
       info.rows.push_back(std::move(row));
     });
-    if (out.ok) report.host_info = std::move(info);
-    else state_->warnings.push_back({"system_info", report.root, "host description failed: " + out.error});
+    if (out.ok)
+      report.host_info = std::move(info);
+    else
+      state_->warnings.push_back({"system_info", report.root, "host description failed: " + out.error});
   }
   report.collectors = state_->runs;
   report.warnings = state_->warnings;
@@ -292,7 +327,8 @@ Result<QueryResult> Engine::query(std::string_view sql, std::size_t row_cap) {
   begin_scan();
   auto s = prepare_checked(sql);
   if (!s) return std::move(s).error();
-  if (s->parameter_count() > 0) return make_error(Errc::invalid, "parameters are not supported in ad-hoc queries");
+  if (s->parameter_count() > 0)
+    return make_error(Errc::invalid, "parameters are not supported in ad-hoc queries");
   QueryResult out;
   for (int i = 0; i < s->column_count(); ++i) out.rows.columns.push_back(s->column_name(i));
   auto res = run_statement(*s, *state_, std::chrono::milliseconds(60000), db_.get(), [&](sql::Statement& st) {

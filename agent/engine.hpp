@@ -48,8 +48,8 @@ struct CollectorRun {
 };
 
 struct ScanOptions {
-  std::vector<std::string> only_checks;      // empty: all checks
-  std::size_t evidence_cap = 100;            // rows kept per result
+  std::vector<std::string> only_checks;            // empty: all checks
+  std::size_t evidence_cap = 100;                  // rows kept per result
   std::chrono::milliseconds check_timeout{10000};  // per SQL statement
 };
 

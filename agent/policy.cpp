@@ -23,7 +23,8 @@ bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   auto ok_first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   if (!ok_first(id.front())) return false;
-  return std::all_of(id.begin(), id.end(), [&](char c) { return ok_first(c) || c == '.' || c == '-' || c == '_'; });
+  return std::all_of(id.begin(), id.end(),
+                     [&](char c) { return ok_first(c) || c == '.' || c == '-' || c == '_'; });
 }
 
 bool valid_param_name(std::string_view n) {
@@ -69,9 +70,11 @@ void check_keys(const YAML::Node& map, const std::set<std::string>& allowed, std
     if (allowed.count(key) == 0) {
       std::string known;
       for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
-      problems.add(kv.first, check_id, "unknown key '" + key + "' in " + std::string(what) + " (known: " + known + ")");
+      problems.add(kv.first, check_id,
+                   "unknown key '" + key + "' in " + std::string(what) + " (known: " + known + ")");
     }
-    if (!seen.insert(key).second) problems.add(kv.first, check_id, "duplicate key '" + key + "' in " + std::string(what));
+    if (!seen.insert(key).second)
+      problems.add(kv.first, check_id, "duplicate key '" + key + "' in " + std::string(what));
   }
 }
 
@@ -99,8 +102,10 @@ std::vector<std::string> string_list(const YAML::Node& n, const std::string& wha
     out.push_back(n.Scalar());
   } else if (n.IsSequence()) {
     for (const auto& item : n) {
-      if (!item.IsScalar()) problems.add(item, check_id, what + ": items must be strings");
-      else out.push_back(item.Scalar());
+      if (!item.IsScalar())
+        problems.add(item, check_id, what + ": items must be strings");
+      else
+        out.push_back(item.Scalar());
     }
   } else {
     problems.add(n, check_id, what + ": must be a list of strings");
@@ -145,8 +150,10 @@ void parse_parameters(const YAML::Node& node, PolicyPack& pack, Problems& proble
           continue;
         }
         auto sv = scalar_value(item);
-        if (auto* i = std::get_if<std::int64_t>(&sv)) arr.emplace_back(*i);
-        else arr.emplace_back(std::get<std::string>(sv));
+        if (auto* i = std::get_if<std::int64_t>(&sv))
+          arr.emplace_back(*i);
+        else
+          arr.emplace_back(std::get<std::string>(sv));
       }
       pack.parameters[name] = boost::json::serialize(arr);
     } else {
@@ -162,17 +169,20 @@ void parse_controls(const YAML::Node& node, Check& check, const ControlCatalog& 
     return;
   }
   if (!node.IsMap()) {
-    problems.add(node, check.id, "'controls' must be a mapping with iso27001-2022 (and optionally iso27001-2013)");
+    problems.add(node, check.id,
+                 "'controls' must be a mapping with iso27001-2022 (and optionally iso27001-2013)");
     return;
   }
   check_keys(node, {"iso27001-2022", "iso27001-2013"}, "controls", check.id, problems);
   if (YAML::Node n = node["iso27001-2022"]; n.IsDefined()) {
     check.controls_2022 = string_list(n, "iso27001-2022", check.id, problems);
     for (const auto& c : check.controls_2022) {
-      if (!catalog.has_2022(c)) problems.add(n, check.id, "unknown ISO/IEC 27001:2022 Annex A control '" + c + "'");
+      if (!catalog.has_2022(c))
+        problems.add(n, check.id, "unknown ISO/IEC 27001:2022 Annex A control '" + c + "'");
     }
   }
-  if (check.controls_2022.empty()) problems.add(node, check.id, "controls: iso27001-2022 needs at least one control");
+  if (check.controls_2022.empty())
+    problems.add(node, check.id, "controls: iso27001-2022 needs at least one control");
   if (YAML::Node n = node["iso27001-2013"]; n.IsDefined()) {
     check.controls_2013 = string_list(n, "iso27001-2013", check.id, problems);
     for (const auto& c : check.controls_2013) {
@@ -184,11 +194,12 @@ void parse_controls(const YAML::Node& node, Check& check, const ControlCatalog& 
       // probably a slip; it is legal, so it is a warning.
       auto mapped = catalog.map_2013(c);
       bool overlaps = std::any_of(mapped.begin(), mapped.end(), [&](const std::string& m) {
-        return std::find(check.controls_2022.begin(), check.controls_2022.end(), m) != check.controls_2022.end();
+        return std::find(check.controls_2022.begin(), check.controls_2022.end(), m) !=
+               check.controls_2022.end();
       });
       if (!overlaps) {
-        pack.warnings.push_back(problems.source() + ":" + std::to_string(n.Mark().line + 1) + ": check " + check.id +
-                                ": 2013 control " + c + " maps to " + join(mapped, ", ") +
+        pack.warnings.push_back(problems.source() + ":" + std::to_string(n.Mark().line + 1) + ": check " +
+                                check.id + ": 2013 control " + c + " maps to " + join(mapped, ", ") +
                                 ", none of which is among its 2022 controls");
       }
     }
@@ -207,10 +218,12 @@ void parse_check(const YAML::Node& node, const ControlCatalog& catalog, PolicyPa
   if (!check.id.empty() && !valid_id(check.id)) {
     problems.add(node["id"], check.id, "id must be lower-case letters, digits, '.', '-' or '_'");
   }
-  if (!check.id.empty() && !ids.insert(check.id).second) problems.add(node["id"], check.id, "duplicate check id");
+  if (!check.id.empty() && !ids.insert(check.id).second)
+    problems.add(node["id"], check.id, "duplicate check id");
   const std::string& cid = check.id;
   check_keys(node,
-             {"id", "title", "description", "severity", "controls", "applies_when", "query", "on_empty", "remediation"},
+             {"id", "title", "description", "severity", "controls", "applies_when", "query", "on_empty",
+              "remediation"},
              "check", cid, problems);
   check.title = scalar(node, "title", true, cid, problems);
   check.description = scalar(node, "description", false, cid, problems);
@@ -220,22 +233,27 @@ void parse_check(const YAML::Node& node, const ControlCatalog& catalog, PolicyPa
 
   const std::string sev = scalar(node, "severity", true, cid, problems);
   static const std::map<std::string, Severity> kSeverities = {{"info", Severity::info},
-                                                               {"low", Severity::low},
-                                                               {"medium", Severity::medium},
-                                                               {"high", Severity::high},
-                                                               {"critical", Severity::critical}};
+                                                              {"low", Severity::low},
+                                                              {"medium", Severity::medium},
+                                                              {"high", Severity::high},
+                                                              {"critical", Severity::critical}};
   if (auto it = kSeverities.find(sev); it != kSeverities.end()) {
     check.severity = it->second;
   } else if (!sev.empty()) {
-    problems.add(node["severity"], cid, "severity '" + sev + "' is not one of info, low, medium, high, critical");
+    problems.add(node["severity"], cid,
+                 "severity '" + sev + "' is not one of info, low, medium, high, critical");
   }
 
   const std::string on_empty = scalar(node, "on_empty", false, cid, problems);
-  if (on_empty.empty() || on_empty == "fail") check.on_empty = OnEmpty::fail;
-  else if (on_empty == "pass") check.on_empty = OnEmpty::pass;
-  else if (on_empty == "error") check.on_empty = OnEmpty::error;
+  if (on_empty.empty() || on_empty == "fail")
+    check.on_empty = OnEmpty::fail;
+  else if (on_empty == "pass")
+    check.on_empty = OnEmpty::pass;
+  else if (on_empty == "error")
+    check.on_empty = OnEmpty::error;
   else if (on_empty == "not_applicable") {
-    problems.add(node["on_empty"], cid, "on_empty cannot be not_applicable: use applies_when to say when a check applies");
+    problems.add(node["on_empty"], cid,
+                 "on_empty cannot be not_applicable: use applies_when to say when a check applies");
   } else {
     problems.add(node["on_empty"], cid, "on_empty '" + on_empty + "' is not one of fail, pass, error");
   }
@@ -263,20 +281,28 @@ Result<std::string> read_policy_file(const std::filesystem::path& path) {
 
 const char* severity_name(Severity s) noexcept {
   switch (s) {
-    case Severity::info: return "info";
-    case Severity::low: return "low";
-    case Severity::medium: return "medium";
-    case Severity::high: return "high";
-    case Severity::critical: return "critical";
+    case Severity::info:
+      return "info";
+    case Severity::low:
+      return "low";
+    case Severity::medium:
+      return "medium";
+    case Severity::high:
+      return "high";
+    case Severity::critical:
+      return "critical";
   }
   return "medium";
 }
 
 const char* on_empty_name(OnEmpty o) noexcept {
   switch (o) {
-    case OnEmpty::fail: return "fail";
-    case OnEmpty::pass: return "pass";
-    case OnEmpty::error: return "error";
+    case OnEmpty::fail:
+      return "fail";
+    case OnEmpty::pass:
+      return "pass";
+    case OnEmpty::error:
+      return "error";
   }
   return "fail";
 }
@@ -289,14 +315,16 @@ Result<PolicyPack> parse_policy(std::string_view yaml_text, const std::string& s
     root = YAML::Load(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
     std::string where = source;
-    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+    if (!e.mark.is_null())
+      where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
     return make_error(Errc::parse, where + ": invalid YAML: " + e.msg);
   }
   PolicyPack pack;
   pack.source = source;
   try {
     if (!root.IsMap()) return make_error(Errc::parse, source + ": a policy pack must be a YAML mapping");
-    check_keys(root, {"id", "title", "version", "description", "parameters", "checks"}, "policy pack", "", problems);
+    check_keys(root, {"id", "title", "version", "description", "parameters", "checks"}, "policy pack", "",
+               problems);
     pack.id = scalar(root, "id", true, "", problems);
     if (!pack.id.empty() && !valid_id(pack.id)) {
       problems.add(root["id"], "", "pack id must be lower-case letters, digits, '.', '-' or '_'");
@@ -333,7 +361,8 @@ Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>
       }
       if (ec) return make_error(Errc::io, p + ": " + ec.message());
       std::sort(found.begin(), found.end());
-      if (found.empty()) return make_error(Errc::not_found, p + ": no *.yaml or *.yml policy files in directory");
+      if (found.empty())
+        return make_error(Errc::not_found, p + ": no *.yaml or *.yml policy files in directory");
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
       files.emplace_back(p);

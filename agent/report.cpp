@@ -15,7 +15,9 @@ namespace json = boost::json;
 
 namespace {
 
-json::string jstr(std::string_view s) { return json::string(sanitize_utf8(s)); }
+json::string jstr(std::string_view s) {
+  return json::string(sanitize_utf8(s));
+}
 
 std::string iso_time(std::int64_t unix_ms) {
   std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
@@ -59,9 +61,8 @@ std::string value_text(const collectors::Value& v) {
 
 // Display width in code points (close enough for column padding).
 std::size_t width(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string pad(std::string s, std::size_t w) {
@@ -74,7 +75,10 @@ void pretty(const json::value& v, std::string& out, int indent) {
   const std::string ind(static_cast<std::size_t>(indent), ' ');
   if (v.is_object()) {
     const auto& o = v.get_object();
-    if (o.empty()) { out += "{}"; return; }
+    if (o.empty()) {
+      out += "{}";
+      return;
+    }
     out += "{\n";
     std::size_t i = 0;
     for (const auto& kv : o) {
@@ -85,7 +89,10 @@ void pretty(const json::value& v, std::string& out, int indent) {
     out += ind + "}";
   } else if (v.is_array()) {
     const auto& a = v.get_array();
-    if (a.empty()) { out += "[]"; return; }
+    if (a.empty()) {
+      out += "[]";
+      return;
+    }
     out += "[\n";
     for (std::size_t i = 0; i < a.size(); ++i) {
       out += ind + "  ";
@@ -126,7 +133,8 @@ json::value evidence_to_json(const Evidence& e) {
   json::array rows;
   for (const auto& r : e.rows) {
     json::object row;
-    for (std::size_t i = 0; i < r.size() && i < e.columns.size(); ++i) row[e.columns[i]] = value_to_json(r[i]);
+    for (std::size_t i = 0; i < r.size() && i < e.columns.size(); ++i)
+      row[e.columns[i]] = value_to_json(r[i]);
     rows.push_back(std::move(row));
   }
   o["rows"] = std::move(rows);
@@ -139,11 +147,21 @@ VerdictCounts count_verdicts(const ScanReport& report) {
   VerdictCounts c;
   for (const auto& r : report.results) {
     switch (r.verdict) {
-      case Verdict::pass: ++c.pass; break;
-      case Verdict::fail: ++c.fail; break;
-      case Verdict::not_applicable: ++c.not_applicable; break;
-      case Verdict::error: ++c.error; break;
-      case Verdict::waived: ++c.waived; break;
+      case Verdict::pass:
+        ++c.pass;
+        break;
+      case Verdict::fail:
+        ++c.fail;
+        break;
+      case Verdict::not_applicable:
+        ++c.not_applicable;
+        break;
+      case Verdict::error:
+        ++c.error;
+        break;
+      case Verdict::waived:
+        ++c.waived;
+        break;
     }
   }
   return c;
@@ -159,14 +177,17 @@ json::value report_to_json(const ScanReport& report, const ReportMeta& meta) {
   o["host"] = meta.host;
   json::array packs;
   for (const auto* p : report.packs) {
-    packs.push_back(json::object{{"id", jstr(p->id)}, {"title", jstr(p->title)}, {"version", jstr(p->version)},
-                                 {"source", jstr(p->source)}, {"checks", p->checks.size()}});
+    packs.push_back(json::object{{"id", jstr(p->id)},
+                                 {"title", jstr(p->title)},
+                                 {"version", jstr(p->version)},
+                                 {"source", jstr(p->source)},
+                                 {"checks", p->checks.size()}});
   }
   o["policies"] = std::move(packs);
   const auto counts = count_verdicts(report);
-  o["summary"] = json::object{{"checks", report.results.size()}, {"pass", counts.pass}, {"fail", counts.fail},
-                              {"not_applicable", counts.not_applicable}, {"error", counts.error},
-                              {"waived", counts.waived}};
+  o["summary"] = json::object{
+      {"checks", report.results.size()},         {"pass", counts.pass},   {"fail", counts.fail},
+      {"not_applicable", counts.not_applicable}, {"error", counts.error}, {"waived", counts.waived}};
   json::array results;
   for (const auto& r : report.results) {
     json::object jr;
@@ -195,7 +216,8 @@ json::value report_to_json(const ScanReport& report, const ReportMeta& meta) {
   o["collectors"] = std::move(cols);
   json::array warns;
   for (const auto& w : report.warnings) {
-    warns.push_back(json::object{{"table", jstr(w.table)}, {"where", jstr(w.where)}, {"message", jstr(w.message)}});
+    warns.push_back(
+        json::object{{"table", jstr(w.table)}, {"where", jstr(w.where)}, {"message", jstr(w.message)}});
   }
   o["warnings"] = std::move(warns);
   return o;
@@ -243,15 +265,16 @@ std::string report_to_text(const ScanReport& report, const ReportMeta& meta, con
   };
   out << "Vigil " << meta.vigil_version << " scan of " << printable(report.root) << " at "
       << iso_time(report.started_at_ms) << "\n";
-  out << "Host: " << host_field("hostname") << ", " << host_field("os_name") << ", context " << host_field("context")
-      << "\n";
+  out << "Host: " << host_field("hostname") << ", " << host_field("os_name") << ", context "
+      << host_field("context") << "\n";
   for (const auto* p : report.packs) {
-    out << "Policy: " << printable(p->id) << " " << printable(p->version) << " (" << printable(p->source) << ")\n";
+    out << "Policy: " << printable(p->id) << " " << printable(p->version) << " (" << printable(p->source)
+        << ")\n";
   }
 
   // Group by 2022 control; a check mapped to two controls shows under both.
-  std::map<std::string, std::vector<const CheckResult*>, bool (*)(std::string_view, std::string_view)> by_control(
-      [](std::string_view a, std::string_view b) { return control_id_less(a, b); });
+  std::map<std::string, std::vector<const CheckResult*>, bool (*)(std::string_view, std::string_view)>
+      by_control([](std::string_view a, std::string_view b) { return control_id_less(a, b); });
   for (const auto& r : report.results) {
     for (const auto& c : r.check->controls_2022) by_control[c].push_back(&r);
   }
@@ -262,9 +285,11 @@ std::string report_to_text(const ScanReport& report, const ReportMeta& meta, con
     out << "\n" << control << "  " << catalog.title_2022(control) << "\n";
     for (const auto* r : results) {
       std::string verdict = verdict_name(r->verdict);
-      std::transform(verdict.begin(), verdict.end(), verdict.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+      std::transform(verdict.begin(), verdict.end(), verdict.begin(),
+                     [](char c) { return static_cast<char>(std::toupper(c)); });
       if (r->verdict == Verdict::not_applicable) verdict = "N/A";
-      out << "  " << pad(verdict, 5) << " " << pad(r->check->id, id_width) << "  " << printable(r->check->title) << "\n";
+      out << "  " << pad(verdict, 5) << " " << pad(r->check->id, id_width) << "  "
+          << printable(r->check->title) << "\n";
       if (r->verdict == Verdict::fail || r->verdict == Verdict::error) {
         out << "        " << printable(r->message) << "\n";
         // The first few evidence rows, one line each.

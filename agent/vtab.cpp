@@ -35,8 +35,12 @@ struct Cursor {
   std::size_t pos = 0;
 };
 
-VTab* vtab_of(sqlite3_vtab* v) { return reinterpret_cast<VTab*>(v); }
-Cursor* cursor_of(sqlite3_vtab_cursor* c) { return reinterpret_cast<Cursor*>(c); }
+VTab* vtab_of(sqlite3_vtab* v) {
+  return reinterpret_cast<VTab*>(v);
+}
+Cursor* cursor_of(sqlite3_vtab_cursor* c) {
+  return reinterpret_cast<Cursor*>(c);
+}
 
 void set_error(sqlite3_vtab* v, const std::string& msg) {
   sqlite3_free(v->zErrMsg);
@@ -150,9 +154,12 @@ int x_close(sqlite3_vtab_cursor* c) {
 
 Value value_of(sqlite3_value* v) {
   switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_value_int64(v));
-    case SQLITE_FLOAT: return sqlite3_value_double(v);
-    case SQLITE_NULL: return std::monostate{};
+    case SQLITE_INTEGER:
+      return static_cast<std::int64_t>(sqlite3_value_int64(v));
+    case SQLITE_FLOAT:
+      return sqlite3_value_double(v);
+    case SQLITE_NULL:
+      return std::monostate{};
     default: {
       const auto* p = sqlite3_value_text(v);
       return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_value_bytes(v)));
@@ -195,10 +202,13 @@ const CollectedTable& collect(VTab* t, std::vector<Value> args) {
       }
     }
   }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   st.runs.push_back(CollectorRun{t->def->name, arg_text, error.empty() ? rows->size() : 0, ms, error});
-  if (error.empty()) result.rows = std::move(rows);
-  else result.error = "collector " + key + " failed: " + error;
+  if (error.empty())
+    result.rows = std::move(rows);
+  else
+    result.error = "collector " + key + " failed: " + error;
   return st.cache.emplace(key, std::move(result)).first->second;
 }
 
@@ -208,7 +218,8 @@ int x_filter(sqlite3_vtab_cursor* cur, int idx_num, const char*, int argc, sqlit
   t->state->tables_read.insert(t->def->name);
   if (idx_num == 0) {
     std::string names;
-    for (int h : t->hidden) names += (names.empty() ? "" : ", ") + t->def->columns[static_cast<std::size_t>(h)].name;
+    for (int h : t->hidden)
+      names += (names.empty() ? "" : ", ") + t->def->columns[static_cast<std::size_t>(h)].name;
     set_error(cur->pVtab, "table " + t->def->name + " needs a value for " + names + ", e.g. SELECT * FROM " +
                               t->def->name + "('...') or WHERE " + names + " = '...'");
     return SQLITE_ERROR;
@@ -238,11 +249,14 @@ int x_eof(sqlite3_vtab_cursor* cur) {
 int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int col) {
   Cursor* c = cursor_of(cur);
   const Value& v = (*c->rows)[c->pos][static_cast<std::size_t>(col)];
-  if (const auto* i = std::get_if<std::int64_t>(&v)) sqlite3_result_int64(ctx, *i);
-  else if (const auto* d = std::get_if<double>(&v)) sqlite3_result_double(ctx, *d);
+  if (const auto* i = std::get_if<std::int64_t>(&v))
+    sqlite3_result_int64(ctx, *i);
+  else if (const auto* d = std::get_if<double>(&v))
+    sqlite3_result_double(ctx, *d);
   else if (const auto* s = std::get_if<std::string>(&v))
     sqlite3_result_text64(ctx, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  else sqlite3_result_null(ctx);
+  else
+    sqlite3_result_null(ctx);
   return SQLITE_OK;
 }
 
@@ -256,7 +270,8 @@ int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
 // NULL (an absent file has no mode: the check decides what that means).
 void mode_within(sqlite3_context* ctx, int, sqlite3_value** argv) {
   auto to_mode = [](sqlite3_value* v) -> std::optional<unsigned> {
-    if (sqlite3_value_type(v) == SQLITE_INTEGER) return static_cast<unsigned>(sqlite3_value_int64(v)) & 07777u;
+    if (sqlite3_value_type(v) == SQLITE_INTEGER)
+      return static_cast<unsigned>(sqlite3_value_int64(v)) & 07777u;
     if (sqlite3_value_type(v) != SQLITE_TEXT) return std::nullopt;
     const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
     return parse_octal_mode(std::string_view(p, static_cast<std::size_t>(sqlite3_value_bytes(v))));
@@ -276,7 +291,9 @@ void mode_within(sqlite3_context* ctx, int, sqlite3_value** argv) {
 
 // SQLite owns each Module from registration and frees it here when the
 // connection closes (or registration fails).
-void destroy_module(void* p) { std::unique_ptr<Module> owned(static_cast<Module*>(p)); }
+void destroy_module(void* p) {
+  std::unique_ptr<Module> owned(static_cast<Module*>(p));
+}
 
 }  // namespace
 

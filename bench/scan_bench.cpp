@@ -8,10 +8,10 @@
 //    median and max over N scans, each with a fresh Host and Engine;
 //  - whole process: `vigil scan --format json` run as a child N times, with
 //    wall time, CPU time and peak RSS from wait4(2) — what an admin sees.
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -76,8 +76,10 @@ int bench_in_process(const std::string& root, int iterations) {
     for (const auto& c : report.collectors) rows += c.rows;
   }
   const auto w = stats(wall), c = stats(cpu);
-  std::printf("  in-process   %3d scans  %zu checks, %zu fact rows   wall median %.2f ms (max %.2f)   cpu median %.2f ms (max %.2f)\n",
-              iterations, checks, rows, w.median, w.max, c.median, c.max);
+  std::printf(
+      "  in-process   %3d scans  %zu checks, %zu fact rows   wall median %.2f ms (max %.2f)   cpu median "
+      "%.2f ms (max %.2f)\n",
+      iterations, checks, rows, w.median, w.max, c.median, c.max);
   return 0;
 }
 
@@ -113,8 +115,10 @@ int bench_process(const std::string& root, int iterations) {
     }
   }
   const auto w = stats(wall), c = stats(cpu);
-  std::printf("  vigil scan   %3d runs                            wall median %.2f ms (max %.2f)   cpu median %.2f ms (max %.2f)   peak RSS %.1f MB\n",
-              iterations, w.median, w.max, c.median, c.max, static_cast<double>(peak_kb) / 1024.0);
+  std::printf(
+      "  vigil scan   %3d runs                            wall median %.2f ms (max %.2f)   cpu median %.2f "
+      "ms (max %.2f)   peak RSS %.1f MB\n",
+      iterations, w.median, w.max, c.median, c.max, static_cast<double>(peak_kb) / 1024.0);
   return 0;
 }
 

@@ -37,10 +37,18 @@ struct Column {
 using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
 using Row = std::vector<Value>;  // one value per Column, in declaration order (hidden ones too)
 
-inline Value null_value() { return std::monostate{}; }
-inline Value int_value(std::int64_t v) { return v; }
-inline Value bool_value(bool v) { return std::int64_t{v ? 1 : 0}; }
-inline Value text_value(std::string_view v) { return std::string(v); }
+inline Value null_value() {
+  return std::monostate{};
+}
+inline Value int_value(std::int64_t v) {
+  return v;
+}
+inline Value bool_value(bool v) {
+  return std::int64_t{v ? 1 : 0};
+}
+inline Value text_value(std::string_view v) {
+  return std::string(v);
+}
 
 // Something worth telling the reader of a report that is not a row: a
 // malformed line skipped the way the real program skips it, a file that could
@@ -98,7 +106,9 @@ struct Registrar {
 
 #define VIGIL_CONCAT_INNER(a, b) a##b
 #define VIGIL_CONCAT(a, b) VIGIL_CONCAT_INNER(a, b)
-#define VIGIL_REGISTER_TABLE(def) \
-  static const ::vigil::collectors::Registrar VIGIL_CONCAT(vigil_registrar_, __LINE__){def}
+#define VIGIL_REGISTER_TABLE(def)                                                        \
+  static const ::vigil::collectors::Registrar VIGIL_CONCAT(vigil_registrar_, __LINE__) { \
+    def                                                                                  \
+  }
 
 }  // namespace vigil::collectors

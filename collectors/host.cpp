@@ -48,9 +48,13 @@ FileStat to_file_stat(const struct stat& st) {
   return fs;
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
-bool has_glob_magic(std::string_view s) noexcept { return s.find_first_of("*?[") != std::string_view::npos; }
+bool has_glob_magic(std::string_view s) noexcept {
+  return s.find_first_of("*?[") != std::string_view::npos;
+}
 
 std::deque<std::string> components_of(std::string_view path) {
   std::deque<std::string> out;
@@ -63,9 +67,9 @@ std::deque<std::string> components_of(std::string_view path) {
 
 // The object a path names, reached without leaving the root.
 struct Resolved {
-  UniqueFd parent;    // directory holding the object (invalid: the root itself)
-  std::string name;   // entry name in parent ("." for the root)
-  UniqueFd object;    // O_PATH descriptor of the object itself
+  UniqueFd parent;   // directory holding the object (invalid: the root itself)
+  std::string name;  // entry name in parent ("." for the root)
+  UniqueFd object;   // O_PATH descriptor of the object itself
   struct stat st {};
 };
 
@@ -73,7 +77,8 @@ Result<std::string> readlink_fd(int fd, const std::string& shown) {
   std::string buf(4096, '\0');
   ssize_t n = ::readlinkat(fd, "", buf.data(), buf.size());
   if (n < 0) return make_error(Errc::io, shown + ": cannot read link: " + errno_text(errno));
-  if (static_cast<std::size_t>(n) >= buf.size()) return make_error(Errc::too_large, shown + ": link target too long");
+  if (static_cast<std::size_t>(n) >= buf.size())
+    return make_error(Errc::too_large, shown + ": link target too long");
   buf.resize(static_cast<std::size_t>(n));
   return buf;
 }
@@ -82,14 +87,22 @@ Result<std::string> readlink_fd(int fd, const std::string& shown) {
 
 const char* file_type_name(FileType t) noexcept {
   switch (t) {
-    case FileType::regular: return "regular";
-    case FileType::directory: return "directory";
-    case FileType::symlink: return "symlink";
-    case FileType::char_device: return "char_device";
-    case FileType::block_device: return "block_device";
-    case FileType::fifo: return "fifo";
-    case FileType::socket: return "socket";
-    case FileType::unknown: return "unknown";
+    case FileType::regular:
+      return "regular";
+    case FileType::directory:
+      return "directory";
+    case FileType::symlink:
+      return "symlink";
+    case FileType::char_device:
+      return "char_device";
+    case FileType::block_device:
+      return "block_device";
+    case FileType::fifo:
+      return "fifo";
+    case FileType::socket:
+      return "socket";
+    case FileType::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -141,7 +154,8 @@ namespace {
 // component with O_PATH|O_NOFOLLOW, so what is inspected is what is used; a
 // symlink is read through its own descriptor and its target is walked in turn
 // (absolute targets restart at the root, ".." never climbs above it).
-Result<Resolved> resolve_in_root(int root_fd, std::string_view path, bool follow_last, const std::string& shown) {
+Result<Resolved> resolve_in_root(int root_fd, std::string_view path, bool follow_last,
+                                 const std::string& shown) {
   if (path.empty() || path.front() != '/') {
     return make_error(Errc::invalid, "path must be absolute: '" + std::string(path) + "'");
   }
@@ -174,14 +188,16 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path, bool follow
     UniqueFd fd(::openat(current_dir(), comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) {
       int err = errno;
-      if (err == ENOENT || err == ENOTDIR) return make_error(Errc::not_found, shown + ": no such file or directory");
+      if (err == ENOENT || err == ENOTDIR)
+        return make_error(Errc::not_found, shown + ": no such file or directory");
       return make_error(Errc::io, shown + ": " + errno_text(err));
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
 
     if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
-      if (++hops > kMaxSymlinkHops) return make_error(Errc::loop, shown + ": too many levels of symbolic links");
+      if (++hops > kMaxSymlinkHops)
+        return make_error(Errc::loop, shown + ": too many levels of symbolic links");
       auto target = readlink_fd(fd.get(), shown);
       if (!target) return std::move(target).error();
       if (target->empty()) return make_error(Errc::not_found, shown + ": empty symbolic link");
@@ -244,7 +260,8 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
   }
   // Reopen for reading by name with O_NOFOLLOW, then prove it is the object
   // that was resolved (same device and inode): nothing was swapped in between.
-  UniqueFd fd(::openat(r->parent.get(), r->name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  UniqueFd fd(
+      ::openat(r->parent.get(), r->name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   if (!fd.valid()) {
     int err = errno;
     if (err == ENOENT) return make_error(Errc::not_found, shown + ": no such file or directory");
@@ -269,7 +286,8 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
     }
     if (n == 0) break;
     if (out.data.size() + static_cast<std::size_t>(n) > opts.max_bytes) {
-      return make_error(Errc::too_large, shown + ": more than the read cap of " + std::to_string(opts.max_bytes) + " bytes");
+      return make_error(Errc::too_large,
+                        shown + ": more than the read cap of " + std::to_string(opts.max_bytes) + " bytes");
     }
     out.data.append(buf, static_cast<std::size_t>(n));
   }
@@ -296,12 +314,14 @@ Result<std::vector<DirEntry>> Host::list_dir(std::string_view path) const {
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     if (out.size() >= kMaxDirEntries) {
-      return make_error(Errc::too_large, shown + ": more than " + std::to_string(kMaxDirEntries) + " entries");
+      return make_error(Errc::too_large,
+                        shown + ": more than " + std::to_string(kMaxDirEntries) + " entries");
     }
     DirEntry de;
     de.name = std::string(name);
     struct stat st {};
-    if (::fstatat(::dirfd(dir.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) de.type = type_of(st.st_mode);
+    if (::fstatat(::dirfd(dir.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      de.type = type_of(st.st_mode);
     out.push_back(std::move(de));
   }
   if (errno != 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
@@ -338,8 +358,10 @@ Result<std::vector<std::string>> Host::glob(std::string_view pattern) const {
   for (auto& c : candidates) {
     if (c.empty()) c = "/";
     auto st = stat(c, true);
-    if (st) out.push_back(std::move(c));
-    else if (!st.is(Errc::not_found) && !st.is(Errc::loop)) return std::move(st).error();
+    if (st)
+      out.push_back(std::move(c));
+    else if (!st.is(Errc::not_found) && !st.is(Errc::loop))
+      return std::move(st).error();
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -1,15 +1,18 @@
-#include "collector.hpp"
-
 #include <cstdio>
 #include <cstdlib>
+
+#include "collector.hpp"
 
 namespace vigil::collectors {
 
 const char* column_type_name(ColumnType t) noexcept {
   switch (t) {
-    case ColumnType::text: return "TEXT";
-    case ColumnType::integer: return "INTEGER";
-    case ColumnType::real: return "REAL";
+    case ColumnType::text:
+      return "TEXT";
+    case ColumnType::integer:
+      return "INTEGER";
+    case ColumnType::real:
+      return "REAL";
   }
   return "TEXT";
 }

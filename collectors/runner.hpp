@@ -21,10 +21,10 @@ struct RunOptions {
 };
 
 struct RunResult {
-  int exit_code = -1;      // exit status when the program exited normally
-  int signal = 0;          // terminating signal, 0 if it exited
-  std::string out;         // stdout, at most max_output bytes
-  std::string err;         // stderr, at most max_output bytes
+  int exit_code = -1;  // exit status when the program exited normally
+  int signal = 0;      // terminating signal, 0 if it exited
+  std::string out;     // stdout, at most max_output bytes
+  std::string err;     // stderr, at most max_output bytes
   bool out_truncated = false;
   bool err_truncated = false;
 };

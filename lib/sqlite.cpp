@@ -25,8 +25,8 @@ Status bind_status(sqlite3_stmt* s, int rc) {
 }  // namespace
 
 Status Statement::bind_text(int index, std::string_view v) {
-  return bind_status(stmt_.get(), sqlite3_bind_text64(stmt_.get(), index, v.data(), v.size(), SQLITE_TRANSIENT,
-                                                      SQLITE_UTF8));
+  return bind_status(stmt_.get(), sqlite3_bind_text64(stmt_.get(), index, v.data(), v.size(),
+                                                      SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 Status Statement::bind_int(int index, std::int64_t v) {
   return bind_status(stmt_.get(), sqlite3_bind_int64(stmt_.get(), index, v));
@@ -34,7 +34,9 @@ Status Statement::bind_int(int index, std::int64_t v) {
 Status Statement::bind_double(int index, double v) {
   return bind_status(stmt_.get(), sqlite3_bind_double(stmt_.get(), index, v));
 }
-Status Statement::bind_null(int index) { return bind_status(stmt_.get(), sqlite3_bind_null(stmt_.get(), index)); }
+Status Statement::bind_null(int index) {
+  return bind_status(stmt_.get(), sqlite3_bind_null(stmt_.get(), index));
+}
 
 std::string Statement::column_name(int i) const {
   const char* n = sqlite3_column_name(stmt_.get(), i);
@@ -44,7 +46,8 @@ std::string Statement::column_name(int i) const {
 std::string Statement::column_text(int i) const {
   const auto* p = sqlite3_column_text(stmt_.get(), i);
   if (p == nullptr) return {};
-  return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i)));
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i)));
 }
 
 Result<Database> Database::open(const std::string& path, int flags) {

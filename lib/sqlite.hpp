@@ -37,9 +37,13 @@ class Statement {
   Status bind_int(int index, std::int64_t v);
   Status bind_double(int index, double v);
   Status bind_null(int index);
-  int parameter_index(const char* name) const noexcept { return sqlite3_bind_parameter_index(stmt_.get(), name); }
+  int parameter_index(const char* name) const noexcept {
+    return sqlite3_bind_parameter_index(stmt_.get(), name);
+  }
   int parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_.get()); }
-  const char* parameter_name(int index) const noexcept { return sqlite3_bind_parameter_name(stmt_.get(), index); }
+  const char* parameter_name(int index) const noexcept {
+    return sqlite3_bind_parameter_name(stmt_.get(), index);
+  }
 
   int column_count() const noexcept { return sqlite3_column_count(stmt_.get()); }
   std::string column_name(int i) const;
@@ -60,7 +64,8 @@ class Statement {
 class Database {
  public:
   // ":memory:" for an in-memory database.
-  static Result<Database> open(const std::string& path, int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  static Result<Database> open(const std::string& path,
+                               int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 
   // Prepares exactly one statement; trailing text other than whitespace,
   // comments and semicolons is refused so a policy cannot hide a second one.

@@ -6,8 +6,12 @@
 namespace vigil {
 
 namespace {
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_space(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 }  // namespace
 
 std::string_view trim(std::string_view s) noexcept {
@@ -86,7 +90,10 @@ std::string sanitize_utf8(std::string_view s) {
   // Fast path: most host text is ASCII.
   bool ascii = true;
   for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) { ascii = false; break; }
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      ascii = false;
+      break;
+    }
   }
   if (ascii) return std::string(s);
 
@@ -99,14 +106,27 @@ std::string sanitize_utf8(std::string_view s) {
     unsigned char c = p[i];
     std::size_t len = 0;
     std::uint32_t cp = 0;
-    if (c < 0x80) { out.push_back(static_cast<char>(c)); ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1Fu; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0Fu; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07u; }
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07u;
+    }
     bool valid = len != 0 && i + len <= n;
     for (std::size_t k = 1; valid && k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) valid = false;
-      else cp = (cp << 6) | (p[i + k] & 0x3Fu);
+      if ((p[i + k] & 0xC0) != 0x80)
+        valid = false;
+      else
+        cp = (cp << 6) | (p[i + k] & 0x3Fu);
     }
     // Reject overlong forms, surrogates and values past U+10FFFF.
     if (valid) {

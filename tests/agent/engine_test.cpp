@@ -14,7 +14,8 @@ namespace {
 int g_numbers_calls = 0;
 
 TableDef numbers_table() {
-  return {"test_numbers", "1..5 for engine tests",
+  return {"test_numbers",
+          "1..5 for engine tests",
           {{"n", ColumnType::integer, "number"}, {"label", ColumnType::text, "n as text"}},
           [](CollectContext& ctx, std::vector<Row>& rows) -> vigil::Status {
             ++g_numbers_calls;
@@ -24,32 +25,40 @@ TableDef numbers_table() {
           }};
 }
 TableDef broken_table() {
-  return {"test_broken", "always fails", {{"x", ColumnType::integer, "x"}},
+  return {"test_broken",
+          "always fails",
+          {{"x", ColumnType::integer, "x"}},
           [](CollectContext&, std::vector<Row>&) -> vigil::Status {
             return vigil::make_error(vigil::Errc::io, "/etc/broken: permission denied");
           }};
 }
 TableDef throwing_table() {
-  return {"test_throws", "throws", {{"x", ColumnType::integer, "x"}},
+  return {"test_throws",
+          "throws",
+          {{"x", ColumnType::integer, "x"}},
           [](CollectContext&, std::vector<Row>&) -> vigil::Status { throw std::runtime_error("boom"); }};
 }
 TableDef bad_row_table() {
-  return {"test_bad_row", "returns a short row", {{"a", ColumnType::integer, "a"}, {"b", ColumnType::integer, "b"}},
+  return {"test_bad_row",
+          "returns a short row",
+          {{"a", ColumnType::integer, "a"}, {"b", ColumnType::integer, "b"}},
           [](CollectContext&, std::vector<Row>& rows) -> vigil::Status {
             rows.push_back({int_value(1)});
             return {};
           }};
 }
 TableDef echo_table() {
-  return {"test_echo", "echoes its argument",
-          {{"arg", ColumnType::text, "argument", true}, {"upper", ColumnType::text, "argument in upper case"}},
-          [](CollectContext& ctx, std::vector<Row>& rows) -> vigil::Status {
-            std::string a = std::get<std::string>(ctx.args().at(0));
-            std::string u = a;
-            for (auto& ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-            rows.push_back({text_value(a), text_value(u)});
-            return {};
-          }};
+  return {
+      "test_echo",
+      "echoes its argument",
+      {{"arg", ColumnType::text, "argument", true}, {"upper", ColumnType::text, "argument in upper case"}},
+      [](CollectContext& ctx, std::vector<Row>& rows) -> vigil::Status {
+        std::string a = std::get<std::string>(ctx.args().at(0));
+        std::string u = a;
+        for (auto& ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        rows.push_back({text_value(a), text_value(u)});
+        return {};
+      }};
 }
 VIGIL_REGISTER_TABLE(numbers_table());
 VIGIL_REGISTER_TABLE(broken_table());
@@ -57,7 +66,8 @@ VIGIL_REGISTER_TABLE(throwing_table());
 VIGIL_REGISTER_TABLE(bad_row_table());
 VIGIL_REGISTER_TABLE(echo_table());
 
-Check make_check(std::string id, std::string query, OnEmpty on_empty = OnEmpty::fail, std::string applies = {}) {
+Check make_check(std::string id, std::string query, OnEmpty on_empty = OnEmpty::fail,
+                 std::string applies = {}) {
   Check c;
   c.id = std::move(id);
   c.title = c.id;
@@ -98,7 +108,8 @@ TEST_CASE("verdict rules", "[engine]") {
       make_check("empty-passes", "SELECT n, 0 AS compliant FROM test_numbers WHERE n > 10", OnEmpty::pass),
       make_check("empty-errors", "SELECT n, 1 AS compliant FROM test_numbers WHERE n > 10", OnEmpty::error),
       make_check("null-is-not-compliant", "SELECT n, NULL AS compliant FROM test_numbers"),
-      make_check("not-applicable", "SELECT 1 AS compliant", OnEmpty::fail, "SELECT 1 FROM test_numbers WHERE n = 0"),
+      make_check("not-applicable", "SELECT 1 AS compliant", OnEmpty::fail,
+                 "SELECT 1 FROM test_numbers WHERE n = 0"),
       make_check("applies", "SELECT 1 AS compliant", OnEmpty::fail, "SELECT 1 FROM test_numbers WHERE n = 1"),
       make_check("parameter", "SELECT n, n <= :limit AS compliant FROM test_numbers WHERE n <= :limit"),
   };
@@ -143,8 +154,9 @@ TEST_CASE("collector failures are errors for the checks that read them, and the 
       make_check("bad-row", "SELECT a, 1 AS compliant FROM test_bad_row"),
       make_check("applies-broken", "SELECT 1 AS compliant", OnEmpty::pass, "SELECT 1 FROM test_broken"),
       make_check("fine", "SELECT n, 1 AS compliant FROM test_numbers"),
-      make_check("runaway", "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) "
-                            "SELECT max(i) AS i, 1 AS compliant FROM c"),
+      make_check("runaway",
+                 "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) "
+                 "SELECT max(i) AS i, 1 AS compliant FROM c"),
   };
   REQUIRE(f.engine->validate(p).ok());
   ScanOptions opts;
@@ -209,7 +221,8 @@ TEST_CASE("table-valued functions take their argument and cache per value", "[en
   auto missing = f.engine->query("SELECT * FROM test_echo");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().message.find("needs a value for arg") != std::string::npos);
-  auto join = f.engine->query("SELECT n.label, e.upper FROM test_numbers n JOIN test_echo e ON e.arg = n.label");
+  auto join =
+      f.engine->query("SELECT n.label, e.upper FROM test_numbers n JOIN test_echo e ON e.arg = n.label");
   REQUIRE(join.ok());
   CHECK(join->rows.total_rows == 5);
 }
@@ -220,9 +233,10 @@ TEST_CASE("mode_within compares permission bits", "[engine]") {
     const char* sql;
     std::int64_t expect;
   };
-  const Case cases[] = {{"SELECT mode_within('0640', '0640')", 1}, {"SELECT mode_within('0600', '0640')", 1},
-                        {"SELECT mode_within('0644', '0640')", 0}, {"SELECT mode_within('4755', '0755')", 0},
-                        {"SELECT mode_within(416, '0640')", 1},    {"SELECT mode_within(NULL, '0640') IS NULL", 1}};
+  const Case cases[] = {
+      {"SELECT mode_within('0640', '0640')", 1}, {"SELECT mode_within('0600', '0640')", 1},
+      {"SELECT mode_within('0644', '0640')", 0}, {"SELECT mode_within('4755', '0755')", 0},
+      {"SELECT mode_within(416, '0640')", 1},    {"SELECT mode_within(NULL, '0640') IS NULL", 1}};
   for (const auto& c : cases) {
     INFO(c.sql);
     auto q = f.engine->query(c.sql);

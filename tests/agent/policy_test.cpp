@@ -69,7 +69,8 @@ TEST_CASE("bad packs are refused with file, line, check and reason", "[policy]")
       {"id: [unclosed", "bad.yaml:1:"},
       {"- just\n- a list\n", "must be a YAML mapping"},
       {"id: p\ntitle: t\nversion: '1'\nchecks: []\n", "'checks' must be a non-empty list"},
-      {"id: p\ntitle: t\nversion: '1'\nextra: 1\nchecks:\n" + base_check, "bad.yaml:4: unknown key 'extra' in policy pack"},
+      {"id: p\ntitle: t\nversion: '1'\nextra: 1\nchecks:\n" + base_check,
+       "bad.yaml:4: unknown key 'extra' in policy pack"},
       {"id: P!\ntitle: t\nversion: '1'\nchecks:\n" + base_check, "pack id must be"},
       {with_check(base_check + base_check), "bad.yaml:11: check c1: duplicate check id"},
       {with_check("  - id: c1\n    title: T\n    severity: urgent\n    controls: { iso27001-2022: [A.8.5] }\n"
@@ -93,10 +94,12 @@ TEST_CASE("bad packs are refused with file, line, check and reason", "[policy]")
       {with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
                   "    remediation: R\n"),
        "check c1: missing required key 'query'"},
-      {with_check("  - id: c1\n    title: T\n    title: U\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
+      {with_check("  - id: c1\n    title: T\n    title: U\n    severity: high\n    controls: { "
+                  "iso27001-2022: [A.8.5] }\n"
                   "    query: SELECT 1 AS compliant\n    remediation: R\n"),
        "duplicate key 'title'"},
-      {"id: p\ntitle: t\nversion: '1'\nparameters:\n  Bad-Name: 1\nchecks:\n" + base_check, "parameter name 'Bad-Name'"},
+      {"id: p\ntitle: t\nversion: '1'\nparameters:\n  Bad-Name: 1\nchecks:\n" + base_check,
+       "parameter name 'Bad-Name'"},
   };
   for (const auto& c : cases) {
     INFO(c.yaml);
@@ -108,9 +111,10 @@ TEST_CASE("bad packs are refused with file, line, check and reason", "[policy]")
 }
 
 TEST_CASE("a 2013 id that maps elsewhere is a warning, not an error", "[policy]") {
-  auto p = parse_policy(with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5], "
-                                   "iso27001-2013: [A.12.4.1] }\n    query: SELECT 1 AS compliant\n    remediation: R\n"),
-                        "w.yaml");
+  auto p = parse_policy(
+      with_check("  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5], "
+                 "iso27001-2013: [A.12.4.1] }\n    query: SELECT 1 AS compliant\n    remediation: R\n"),
+      "w.yaml");
   REQUIRE(p.ok());
   REQUIRE(p->warnings.size() == 1);
   CHECK(p->warnings[0].find("A.12.4.1 maps to A.8.15") != std::string::npos);
@@ -138,7 +142,8 @@ TEST_CASE("load_policy_paths reads directories in order and refuses duplicates a
   d.write("/p/readme.txt", "not a pack");
   auto packs = load_policy_paths({d.path() + "/p"});
   REQUIRE_FALSE(packs.ok());
-  CHECK(packs.error().message.find("b.yaml:9: check ssh.demo: duplicate check id (also in") != std::string::npos);
+  CHECK(packs.error().message.find("b.yaml:9: check ssh.demo: duplicate check id (also in") !=
+        std::string::npos);
 
   CHECK(load_policy_paths({d.path() + "/missing"}).is(vigil::Errc::not_found));
   d.mkdir("/empty");

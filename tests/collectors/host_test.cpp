@@ -133,7 +133,8 @@ TEST_CASE("list_dir is sorted and glob follows glob(3)", "[host]") {
 
   auto g = h.glob("/etc/ssh/sshd_config.d/*.conf");
   REQUIRE(g.ok());
-  CHECK(*g == std::vector<std::string>{"/etc/ssh/sshd_config.d/10-a.conf", "/etc/ssh/sshd_config.d/20-b.conf"});
+  CHECK(*g ==
+        std::vector<std::string>{"/etc/ssh/sshd_config.d/10-a.conf", "/etc/ssh/sshd_config.d/20-b.conf"});
   auto mid = h.glob("/etc/*/x.conf");
   REQUIRE(mid.ok());
   CHECK(*mid == std::vector<std::string>{"/etc/a/x.conf", "/etc/b/x.conf"});

@@ -9,8 +9,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <map>
+#include <sstream>
 
 #include "runner.hpp"
 #include "test_support.hpp"
@@ -98,7 +98,8 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
   CHECK(prl->at("is_default").as_int64() == 1);
 
   CHECK(s.verdict("ssh.password-authentication-disabled") == "fail");
-  const auto* kbd = row_where(s.rows("ssh.password-authentication-disabled"), "keyword", "kbdinteractiveauthentication");
+  const auto* kbd =
+      row_where(s.rows("ssh.password-authentication-disabled"), "keyword", "kbdinteractiveauthentication");
   REQUIRE(kbd != nullptr);
   CHECK(kbd->at("file").as_string() == "/etc/ssh/sshd_config");
   CHECK(kbd->at("line").as_int64() == 62);
@@ -107,11 +108,12 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
   CHECK(s.rows("ssh.x11-forwarding-disabled")[0].at("line").as_int64() == 90);
   CHECK(s.verdict("ssh.max-auth-tries") == "fail");
   CHECK(s.verdict("ssh.login-grace-time") == "fail");
-  for (const char* id : {"ssh.empty-passwords-refused", "ssh.host-based-trust-disabled",
-                         "ssh.user-environment-disabled", "ssh.strict-modes", "ssh.log-level",
-                         "accounts.uid0-only-root", "accounts.no-empty-passwords", "accounts.passwords-shadowed",
-                         "accounts.unique-uids", "accounts.unique-names", "accounts.primary-groups-exist",
-                         "groups.unique-gids", "packages.no-insecure-services", "os.supported-release"}) {
+  for (const char* id :
+       {"ssh.empty-passwords-refused", "ssh.host-based-trust-disabled", "ssh.user-environment-disabled",
+        "ssh.strict-modes", "ssh.log-level", "accounts.uid0-only-root", "accounts.no-empty-passwords",
+        "accounts.passwords-shadowed", "accounts.unique-uids", "accounts.unique-names",
+        "accounts.primary-groups-exist", "groups.unique-gids", "packages.no-insecure-services",
+        "os.supported-release"}) {
     INFO(id);
     CHECK(s.verdict(id) == "pass");
   }
@@ -127,7 +129,8 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
     INFO(id);
     CHECK_FALSE(r.at("controls").at("iso27001-2022").as_array().empty());
     if (r.at("verdict").as_string() == "pass" || r.at("verdict").as_string() == "fail") {
-      CHECK(r.at("evidence").at("total_rows").as_int64() + (id == "packages.no-insecure-services" ? 1 : 0) > 0);
+      CHECK(r.at("evidence").at("total_rows").as_int64() + (id == "packages.no-insecure-services" ? 1 : 0) >
+            0);
     }
   }
 }
@@ -209,8 +212,8 @@ TEST_CASE("hostile host input ends in error results or warnings, with valid JSON
     Scan s = scan_root(dir.path());
     // The link points back at itself inside the root: a loop, never the real /etc/passwd.
     CHECK(s.verdict("accounts.uid0-only-root") == "error");
-    CHECK(std::string(s.by_check.at("accounts.uid0-only-root").at("message").as_string()).find("symbolic link") !=
-          std::string::npos);
+    CHECK(std::string(s.by_check.at("accounts.uid0-only-root").at("message").as_string())
+              .find("symbolic link") != std::string::npos);
   }
   SECTION("a 100 MB package database") {
     const std::string status = dir.path() + "/var/lib/dpkg/status";
@@ -254,13 +257,15 @@ TEST_CASE("command line: usage errors, policy errors and --check", "[e2e]") {
   CHECK(run({"scan", "--root", dir.path() + "/nope"}).exit_code == 2);
   CHECK(run({"scan", "--root", dir.path(), "--check", "no.such"}).exit_code == 2);
 
-  Scan one = run_vigil({"scan", "--root", dir.path(), "--format", "json", "--check", "accounts.uid0-only-root"});
+  Scan one =
+      run_vigil({"scan", "--root", dir.path(), "--format", "json", "--check", "accounts.uid0-only-root"});
   CHECK(one.by_check.size() == 1);
   CHECK(one.exit_code == 0);
 
-  dir.write("/policy/bad.yaml", "id: bad\ntitle: t\nversion: 1\nchecks:\n  - id: x\n    title: t\n    severity: high\n"
-                                "    controls: { iso27001-2022: [A.8.5] }\n    query: SELECT * FROM nosuch\n"
-                                "    remediation: r\n");
+  dir.write("/policy/bad.yaml",
+            "id: bad\ntitle: t\nversion: 1\nchecks:\n  - id: x\n    title: t\n    severity: high\n"
+            "    controls: { iso27001-2022: [A.8.5] }\n    query: SELECT * FROM nosuch\n"
+            "    remediation: r\n");
   auto bad = run({"scan", "--root", dir.path(), "--policy", dir.path() + "/policy/bad.yaml"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("bad.yaml:5: check x: query: no such table: nosuch") != std::string::npos);

@@ -24,9 +24,14 @@ TEST_CASE("split, split_ws, trim, case", "[strings]") {
 }
 
 TEST_CASE("parse_int accepts whole decimal numbers only", "[strings]") {
-  struct Case { const char* in; std::optional<std::int64_t> out; };
-  const Case cases[] = {{"0", 0}, {"42", 42}, {"-7", -7}, {"+5", 5}, {"", std::nullopt}, {"4x", std::nullopt},
-                        {" 4", std::nullopt}, {"99999999999999999999", std::nullopt}, {"+", std::nullopt}};
+  struct Case {
+    const char* in;
+    std::optional<std::int64_t> out;
+  };
+  const Case cases[] = {
+      {"0", 0},           {"42", 42},           {"-7", -7},           {"+5", 5},
+      {"", std::nullopt}, {"4x", std::nullopt}, {" 4", std::nullopt}, {"99999999999999999999", std::nullopt},
+      {"+", std::nullopt}};
   for (const auto& c : cases) {
     INFO(c.in);
     CHECK(parse_int(c.in) == c.out);
@@ -36,10 +41,13 @@ TEST_CASE("parse_int accepts whole decimal numbers only", "[strings]") {
 TEST_CASE("sanitize_utf8 keeps valid text and replaces bad bytes", "[strings]") {
   CHECK(sanitize_utf8("plain") == "plain");
   CHECK(sanitize_utf8("caf\xc3\xa9") == "caf\xc3\xa9");
-  CHECK(sanitize_utf8("a\xff" "b") == "a\xEF\xBF\xBD" "b");
-  CHECK(sanitize_utf8("\xc0\xaf") == "\xEF\xBF\xBD\xEF\xBF\xBD");          // overlong '/'
+  CHECK(sanitize_utf8("a\xff"
+                      "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
+  CHECK(sanitize_utf8("\xc0\xaf") == "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong '/'
   CHECK(sanitize_utf8("\xed\xa0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  CHECK(sanitize_utf8("\xe2\x82") == "\xEF\xBF\xBD\xEF\xBF\xBD");          // truncated
+  CHECK(sanitize_utf8("\xe2\x82") == "\xEF\xBF\xBD\xEF\xBF\xBD");                  // truncated
   CHECK(sanitize_utf8("\xf0\x9f\x94\x92") == "\xf0\x9f\x94\x92");
 }
 
