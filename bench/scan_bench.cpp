@@ -7,7 +7,8 @@
 //  - in-process: wall and CPU time per scan (engine + collectors + verdicts),
 //    median and max over N scans, each with a fresh Host and Engine;
 //  - whole process: `vigil scan --format json` run as a child N times, with
-//    wall time, CPU time and peak RSS from wait4(2) — what an admin sees.
+//    wall time, CPU time and peak RSS from wait4(2) — what an admin sees —
+//    beside /bin/true and `vigil --version`, the cost of any process start.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -42,6 +43,20 @@ struct Stats {
 Stats stats(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return {v[v.size() / 2], v.back()};
+}
+
+// Parsing and validating the built-in pack (YAML, Annex A ids), per start.
+void bench_policy_parse(int iterations) {
+  std::vector<double> wall;
+  for (int i = 0; i < iterations; ++i) {
+    const auto start = Clock::now();
+    auto pack = vigil::agent::builtin_baseline();
+    wall.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    if (!pack) std::fprintf(stderr, "baseline: %s\n", pack.error().message.c_str());
+  }
+  const auto w = stats(wall);
+  std::printf("  policy parse %3d runs  built-in baseline YAML    wall median %.2f ms (max %.2f)\n",
+              iterations, w.median, w.max);
 }
 
 int bench_in_process(const std::string& root, int iterations) {
@@ -83,11 +98,12 @@ int bench_in_process(const std::string& root, int iterations) {
   return 0;
 }
 
-int bench_process(const std::string& root, int iterations) {
+// Runs argv[0] `iterations` times and prints wall, CPU and peak RSS.
+int bench_process(const char* label, const std::vector<std::string>& command, int iterations) {
   std::vector<double> wall, cpu;
   long peak_kb = 0;
   for (int i = 0; i < iterations; ++i) {
-    std::vector<std::string> args{VIGIL_BINARY, "scan", "--root", root, "--format", "json"};
+    std::vector<std::string> args = command;
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -97,10 +113,10 @@ int bench_process(const std::string& root, int iterations) {
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     pid_t pid = 0;
     const auto start = Clock::now();
-    int rc = posix_spawn(&pid, VIGIL_BINARY, &fa, nullptr, argv.data(), environ);
+    int rc = posix_spawn(&pid, args[0].c_str(), &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
-      std::fprintf(stderr, "spawn %s failed\n", VIGIL_BINARY);
+      std::fprintf(stderr, "spawn %s failed\n", args[0].c_str());
       return 1;
     }
     int status = 0;
@@ -110,15 +126,15 @@ int bench_process(const std::string& root, int iterations) {
     cpu.push_back(cpu_ms(ru));
     peak_kb = std::max(peak_kb, ru.ru_maxrss);
     if (!WIFEXITED(status) || WEXITSTATUS(status) == 2) {
-      std::fprintf(stderr, "vigil scan exited abnormally (status %d)\n", status);
+      std::fprintf(stderr, "%s exited abnormally (status %d)\n", args[0].c_str(), status);
       return 1;
     }
   }
   const auto w = stats(wall), c = stats(cpu);
   std::printf(
-      "  vigil scan   %3d runs                            wall median %.2f ms (max %.2f)   cpu median %.2f "
+      "  %-12s %3d runs                            wall median %.2f ms (max %.2f)   cpu median %.2f "
       "ms (max %.2f)   peak RSS %.1f MB\n",
-      iterations, w.median, w.max, c.median, c.max, static_cast<double>(peak_kb) / 1024.0);
+      label, iterations, w.median, w.max, c.median, c.max, static_cast<double>(peak_kb) / 1024.0);
   return 0;
 }
 
@@ -141,10 +157,18 @@ int main(int argc, char** argv) {
   if (roots.empty()) roots = {std::string(VIGIL_FIXTURES_DIR) + "/debian12-stock", "/"};
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   std::printf("vigil_bench: full built-in baseline scan, %ld cores\n", cores);
+  // What starting any process costs here, so the scan's own share is visible.
+  std::printf("reference\n");
+  if (bench_process("/bin/true", {"/bin/true"}, iterations) != 0) return 1;
+  if (bench_process("vigil -V", {VIGIL_BINARY, "--version"}, iterations) != 0) return 1;
+  bench_policy_parse(iterations);
   for (const auto& root : roots) {
     std::printf("root %s\n", root.c_str());
     if (bench_in_process(root, iterations) != 0) return 1;
-    if (bench_process(root, iterations) != 0) return 1;
+    if (bench_process("vigil scan", {VIGIL_BINARY, "scan", "--root", root, "--format", "json"}, iterations) !=
+        0) {
+      return 1;
+    }
   }
   return 0;
 }
