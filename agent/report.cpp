@@ -105,6 +105,33 @@ void pretty(const json::value& v, std::string& out, int indent) {
   }
 }
 
+// The rows that made a check fail (compliant 0 or NULL), a few at most, one
+// line each; the complete evidence is in the JSON report.
+void print_failing_rows(const CheckResult& r, std::ostream& out) {
+  constexpr std::size_t kShown = 5;
+  const auto& cols = r.evidence.columns;
+  std::size_t compliant_col = cols.size();
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (iequals(cols[i], "compliant")) compliant_col = i;
+  }
+  std::size_t shown = 0, failing = 0;
+  for (const auto& row : r.evidence.rows) {
+    if (compliant_col < row.size()) {
+      const auto* c = std::get_if<std::int64_t>(&row[compliant_col]);
+      if (c != nullptr && *c != 0) continue;
+    }
+    if (++failing > kShown) continue;
+    std::string line;
+    for (std::size_t i = 0; i < row.size() && i < cols.size(); ++i) {
+      if (i == compliant_col) continue;
+      line += (line.empty() ? "" : " ") + printable(cols[i]) + "=" + value_text(row[i]);
+    }
+    out << "        | " << line << "\n";
+    ++shown;
+  }
+  if (failing > shown) out << "        | ... " << failing - shown << " more\n";
+}
+
 json::array string_array(const std::vector<std::string>& v) {
   json::array a;
   for (const auto& s : v) a.emplace_back(jstr(s));
@@ -292,20 +319,7 @@ std::string report_to_text(const ScanReport& report, const ReportMeta& meta, con
           << printable(r->check->title) << "\n";
       if (r->verdict == Verdict::fail || r->verdict == Verdict::error) {
         out << "        " << printable(r->message) << "\n";
-        // The first few evidence rows, one line each.
-        std::size_t shown = 0;
-        for (const auto& row : r->evidence.rows) {
-          if (shown++ == 5) {
-            out << "        ...\n";
-            break;
-          }
-          std::string line;
-          for (std::size_t i = 0; i < row.size() && i < r->evidence.columns.size(); ++i) {
-            if (iequals(r->evidence.columns[i], "compliant")) continue;
-            line += (line.empty() ? "" : " ") + printable(r->evidence.columns[i]) + "=" + value_text(row[i]);
-          }
-          out << "        | " << line << "\n";
-        }
+        print_failing_rows(*r, out);
         if (r->verdict == Verdict::fail) out << "        fix: " << printable(r->check->remediation) << "\n";
       }
     }

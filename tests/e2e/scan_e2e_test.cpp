@@ -179,6 +179,19 @@ TEST_CASE("weak host: every planted weakness is a failure naming its evidence", 
   CHECK(prl->at("file").as_string() == "/etc/ssh/sshd_config.d/10-legacy.conf");
   CHECK(prl->at("line").as_int64() == 2);
   CHECK(s.verdict("ssh.empty-passwords-refused") == "fail");
+
+  // The readable report groups by control and shows the offending rows and the fix.
+  RunOptions opts;
+  opts.timeout = std::chrono::milliseconds(60000);
+  auto text = run_program(VIGIL_BINARY, {"scan", "--root", dir.path()}, opts);
+  REQUIRE(text.ok());
+  CHECK(text->exit_code == 1);
+  const std::string& out = text->out;
+  CHECK(out.find("A.8.2  Privileged access rights") != std::string::npos);
+  CHECK(out.find("| name=toor uid=0 shell=/bin/bash file=/etc/passwd line=24") != std::string::npos);
+  CHECK(out.find("| name=root uid=0") == std::string::npos);  // compliant rows are not the news
+  CHECK(out.find("fix: Remove the extra uid 0 account") != std::string::npos);
+  CHECK(out.find("Summary: " + std::to_string(s.by_check.size()) + " checks:") != std::string::npos);
 }
 
 TEST_CASE("a host without sshd or dpkg gets not_applicable, never pass", "[e2e]") {
