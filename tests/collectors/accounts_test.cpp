@@ -16,55 +16,18 @@ namespace {
 
 using namespace std::string_literals;
 
-struct Table {
-  std::vector<std::string> columns;
-  std::vector<Row> rows;
-  std::vector<Warning> warnings;
-
-  const Value& at(std::size_t row, std::string_view column) const {
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (columns[i] == column) return rows.at(row).at(i);
-    }
-    FAIL("no column " << column);
-    return rows.at(row).at(0);
-  }
-  std::string text(std::size_t row, std::string_view column) const {
-    return std::get<std::string>(at(row, column));
-  }
-  std::int64_t integer(std::size_t row, std::string_view column) const {
-    return std::get<std::int64_t>(at(row, column));
-  }
-  bool is_null(std::size_t row, std::string_view column) const {
-    return std::holds_alternative<std::monostate>(at(row, column));
-  }
-  // Index of the row whose `name` is name; fails the test when absent.
+// A users or groups table, with rows looked up by their `name`.
+struct Table : vigil::test::CollectedTable {
+  // Index of the first row whose `name` is name; fails the test when absent.
   std::size_t find(std::string_view name) const {
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      if (text(r, "name") == name) return r;
-    }
-    FAIL("no row named " << name);
-    return 0;
-  }
-  bool warned(std::string_view where, std::string_view part) const {
-    for (const auto& w : warnings) {
-      if (w.where == where && w.message.find(part) != std::string::npos) return true;
-    }
-    return false;
+    const auto found = rows_where("name", name);
+    if (found.empty()) FAIL("no row named " << name);
+    return found.empty() ? 0 : found.front();
   }
 };
 
 Table collect(const std::string& root, const std::string& table) {
-  auto host = Host::open(root);
-  REQUIRE(host.ok());
-  const TableDef* def = Registry::instance().find(table);
-  REQUIRE(def != nullptr);
-  Table t;
-  for (const auto& c : def->columns) t.columns.push_back(c.name);
-  CollectContext ctx(*host, {}, t.warnings, table);
-  vigil::Status st = def->collect(ctx, t.rows);
-  REQUIRE(st.ok());
-  for (const auto& r : t.rows) REQUIRE(r.size() == t.columns.size());
-  return t;
+  return {vigil::test::collect_ok(root, table)};
 }
 
 }  // namespace

@@ -19,41 +19,8 @@ const DebPackage& only(const std::vector<DebPackage>& p) {
   return p[0];
 }
 
-struct Collected {
-  std::vector<std::string> columns;
-  std::vector<Row> rows;
-  std::vector<Warning> warnings;
-
-  const Value& at(std::size_t row, std::string_view column) const {
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (columns[i] == column) return rows.at(row).at(i);
-    }
-    FAIL("no column " << column);
-    return rows.at(row).at(0);
-  }
-  std::string text(std::size_t row, std::string_view column) const {
-    return std::get<std::string>(at(row, column));
-  }
-  std::int64_t integer(std::size_t row, std::string_view column) const {
-    return std::get<std::int64_t>(at(row, column));
-  }
-  bool is_null(std::size_t row, std::string_view column) const {
-    return std::holds_alternative<std::monostate>(at(row, column));
-  }
-};
-
-Collected collect_packages(const std::string& root) {
-  auto host = Host::open(root);
-  REQUIRE(host.ok());
-  const TableDef* def = Registry::instance().find("deb_packages");
-  REQUIRE(def != nullptr);
-  Collected c;
-  for (const auto& col : def->columns) c.columns.push_back(col.name);
-  CollectContext ctx(*host, {}, c.warnings, "deb_packages");
-  vigil::Status st = def->collect(ctx, c.rows);
-  REQUIRE(st.ok());
-  for (const auto& r : c.rows) REQUIRE(r.size() == c.columns.size());
-  return c;
+vigil::test::CollectedTable collect_packages(const std::string& root) {
+  return vigil::test::collect_ok(root, "deb_packages");
 }
 
 }  // namespace

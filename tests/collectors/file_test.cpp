@@ -15,56 +15,19 @@ using vigil::Errc;
 
 namespace {
 
-struct FileRow {
-  const TableDef* def = nullptr;
-  Row row;
+using vigil::test::CollectedTable;
 
-  const Value& at(std::string_view column) const {
-    for (std::size_t i = 0; i < def->columns.size(); ++i) {
-      if (def->columns[i].name == column) return row.at(i);
-    }
-    FAIL("no column " << column);
-    return row.at(0);
-  }
-  bool null(std::string_view column) const { return std::holds_alternative<std::monostate>(at(column)); }
-  std::string text(std::string_view column) const {
-    const auto* s = std::get_if<std::string>(&at(column));
-    return s != nullptr ? *s : std::string("<not text>");
-  }
-  std::int64_t integer(std::string_view column) const {
-    const auto* v = std::get_if<std::int64_t>(&at(column));
-    return v != nullptr ? *v : -999;
-  }
-};
-
-struct Outcome {
-  vigil::Status status;
-  std::vector<FileRow> rows;
-  std::vector<Warning> warnings;
-};
-
-Outcome query(const std::string& root, Value path) {
-  Outcome out;
-  const TableDef* def = Registry::instance().find("file");
-  REQUIRE(def != nullptr);
-  auto host = Host::open(root);
-  REQUIRE(host.ok());
-  CollectContext ctx(*host, {std::move(path)}, out.warnings, "file");
-  std::vector<Row> rows;
-  out.status = def->collect(ctx, rows);
-  for (auto& r : rows) {
-    REQUIRE(r.size() == def->columns.size());
-    out.rows.push_back(FileRow{def, std::move(r)});
-  }
-  return out;
+CollectedTable query(const std::string& root, Value path) {
+  return vigil::test::collect_table(root, "file", {std::move(path)});
 }
 
-FileRow one_row(const std::string& root, const std::string& path) {
+// The one row about path (as row 0), requiring the query to succeed.
+CollectedTable one_row(const std::string& root, const std::string& path) {
   auto out = query(root, text_value(path));
   if (!out.status.ok()) FAIL(out.status.error().message);
   REQUIRE(out.rows.size() == 1);
-  CHECK(out.rows.front().text("path") == path);
-  return std::move(out.rows.front());
+  CHECK(out.text(0, "path") == path);
+  return out;
 }
 
 }  // namespace
@@ -101,23 +64,23 @@ TEST_CASE("file reports each kind of entry in a fixture tree", "[file]") {
   for (const auto& c : cases) {
     SECTION(c.path) {
       const auto r = one_row(root, c.path);
-      CHECK(r.text("type") == c.type);
+      CHECK(r.text(0, "type") == c.type);
       if (c.link_target.empty()) {
-        CHECK(r.null("link_target"));
+        CHECK(r.is_null(0, "link_target"));
       } else {
-        CHECK(r.text("link_target") == c.link_target);
-        CHECK(r.integer("size") == static_cast<std::int64_t>(c.link_target.size()));
+        CHECK(r.text(0, "link_target") == c.link_target);
+        CHECK(r.integer(0, "size") == static_cast<std::int64_t>(c.link_target.size()));
       }
       if (c.type == "absent") {
         for (const char* col :
              {"mode", "mode_int", "uid", "gid", "owner", "group_name", "size", "mtime", "nlink"}) {
           CAPTURE(col);
-          CHECK(r.null(col));
+          CHECK(r.is_null(0, col));
         }
       } else {
-        CHECK(r.text("mode").size() == 4);
-        CHECK(r.integer("nlink") >= 1);
-        CHECK(r.integer("mtime") > 0);
+        CHECK(r.text(0, "mode").size() == 4);
+        CHECK(r.integer(0, "nlink") >= 1);
+        CHECK(r.integer(0, "mtime") > 0);
       }
     }
   }
@@ -130,8 +93,8 @@ TEST_CASE("file follows symlinks on the way but never out of the root", "[file]"
   // climb -> ../../../../../../../../etc: ".." stops at the root, so this is
   // the fixture's passwd, not the scanning machine's.
   const auto r = one_row(root, "/usr/share/climb/passwd");
-  CHECK(r.text("type") == "regular");
-  CHECK(r.integer("size") == static_cast<std::int64_t>(fixture_passwd.st_size));
+  CHECK(r.text(0, "type") == "regular");
+  CHECK(r.integer(0, "size") == static_cast<std::int64_t>(fixture_passwd.st_size));
 }
 
 TEST_CASE("file reports modes and sizes set at test time", "[file]") {
@@ -163,12 +126,12 @@ TEST_CASE("file reports modes and sizes set at test time", "[file]") {
   for (const auto& c : cases) {
     SECTION(c.path) {
       const auto r = one_row(dir.path(), c.path);
-      CHECK(r.text("type") == c.type);
-      CHECK(r.text("mode") == c.mode);
-      CHECK(r.integer("mode_int") == c.mode_int);
-      if (c.size >= 0) CHECK(r.integer("size") == c.size);
-      CHECK(r.integer("uid") == static_cast<std::int64_t>(::getuid()));
-      CHECK(r.integer("gid") == static_cast<std::int64_t>(::getgid()));
+      CHECK(r.text(0, "type") == c.type);
+      CHECK(r.text(0, "mode") == c.mode);
+      CHECK(r.integer(0, "mode_int") == c.mode_int);
+      if (c.size >= 0) CHECK(r.integer(0, "size") == c.size);
+      CHECK(r.integer(0, "uid") == static_cast<std::int64_t>(::getuid()));
+      CHECK(r.integer(0, "gid") == static_cast<std::int64_t>(::getgid()));
     }
   }
 }
@@ -204,16 +167,15 @@ TEST_CASE("file names owners from the host's own passwd and group", "[file]") {
       auto out = query(dir.path(), text_value("/srv/data"));
       REQUIRE(out.status.ok());
       REQUIRE(out.rows.size() == 1);
-      const auto& r = out.rows.front();
       CHECK(out.warnings.empty());  // absent databases are a fact, not a problem
       if (c.owner.empty())
-        CHECK(r.null("owner"));
+        CHECK(out.is_null(0, "owner"));
       else
-        CHECK(r.text("owner") == c.owner);
+        CHECK(out.text(0, "owner") == c.owner);
       if (c.group_name.empty())
-        CHECK(r.null("group_name"));
+        CHECK(out.is_null(0, "group_name"));
       else
-        CHECK(r.text("group_name") == c.group_name);
+        CHECK(out.text(0, "group_name") == c.group_name);
     }
   }
 }
@@ -229,13 +191,13 @@ TEST_CASE("file keeps symlinks that point outside the root inside it", "[file]")
   for (const std::string path : {"/rel/secret", "/abs/secret"}) {
     SECTION(path) {
       const auto r = one_row(root, path);
-      CHECK(r.text("type") == "absent");
+      CHECK(r.text(0, "type") == "absent");
     }
   }
   SECTION("the link itself") {
     const auto r = one_row(root, "/abs");
-    CHECK(r.text("type") == "symlink");
-    CHECK(r.text("link_target") == dir.path() + "/outside");
+    CHECK(r.text(0, "type") == "symlink");
+    CHECK(r.text(0, "link_target") == dir.path() + "/outside");
   }
 }
 
@@ -269,13 +231,13 @@ TEST_CASE("file turns bad arguments and resolution failures into errors", "[file
   }
   SECTION("a looping link is still a fact when asked about itself") {
     const auto r = one_row(dir.path(), "/loop1");
-    CHECK(r.text("type") == "symlink");
-    CHECK(r.text("link_target") == "loop2");
+    CHECK(r.text(0, "type") == "symlink");
+    CHECK(r.text(0, "link_target") == "loop2");
   }
 }
 
 TEST_CASE("file on the live root reports devices", "[file]") {
   const auto r = one_row("/", "/dev/null");
-  CHECK(r.text("type") == "char_device");
-  CHECK(r.text("mode") == "0666");
+  CHECK(r.text(0, "type") == "char_device");
+  CHECK(r.text(0, "mode") == "0666");
 }

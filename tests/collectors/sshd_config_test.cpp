@@ -502,64 +502,25 @@ TEST_CASE("values: enum case, time in seconds, raw ForceCommand", "[sshd_config]
 
 namespace {
 
-struct Table {
-  std::vector<std::string> columns;
-  std::vector<Row> rows;
-  std::vector<Warning> warnings;
-  vigil::Status status;
-
-  const Value& at(std::size_t row, std::string_view column) const {
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (columns[i] == column) return rows.at(row).at(i);
-    }
-    FAIL("no column " << column);
-    return rows.at(row).at(0);
-  }
-  std::string text(std::size_t row, std::string_view column) const {
-    return std::get<std::string>(at(row, column));
-  }
-  std::int64_t integer(std::size_t row, std::string_view column) const {
-    return std::get<std::int64_t>(at(row, column));
-  }
-  bool is_null(std::size_t row, std::string_view column) const {
-    return std::holds_alternative<std::monostate>(at(row, column));
-  }
-  std::vector<std::size_t> find(std::string_view keyword) const {
-    std::vector<std::size_t> out;
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      if (text(r, "keyword") == keyword) out.push_back(r);
-    }
-    return out;
-  }
+// An sshd_config or sshd_match table, with rows looked up by `keyword`.
+struct Table : vigil::test::CollectedTable {
+  std::vector<std::size_t> find(std::string_view keyword) const { return rows_where("keyword", keyword); }
   std::size_t only(std::string_view keyword) const {
     auto found = find(keyword);
     INFO("keyword " << keyword);
     REQUIRE(found.size() == 1);
     return found.front();
   }
-  bool warned(std::string_view where, std::string_view part) const {
-    for (const auto& w : warnings) {
-      if (w.where == where && w.message.find(part) != std::string::npos) return true;
-    }
-    return false;
-  }
 };
 
+// Collects the table (its status is the caller's to check) and requires every
+// column and the table itself to be documented.
 Table collect(const std::string& root, const std::string& table) {
-  auto host = Host::open(root);
-  REQUIRE(host.ok());
   const TableDef* def = Registry::instance().find(table);
   REQUIRE(def != nullptr);
-  Table t;
-  for (const auto& c : def->columns) {
-    t.columns.push_back(c.name);
-    CHECK_FALSE(c.doc.empty());
-  }
+  for (const auto& c : def->columns) CHECK_FALSE(c.doc.empty());
   CHECK_FALSE(def->doc.empty());
-  CollectContext ctx(*host, {}, t.warnings, table);
-  t.status = def->collect(ctx, t.rows);
-  for (const auto& r : t.rows) REQUIRE(r.size() == t.columns.size());
-  return t;
+  return {vigil::test::collect_table(root, table)};
 }
 
 }  // namespace

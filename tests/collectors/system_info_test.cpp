@@ -207,40 +207,11 @@ TEST_CASE("classify_platform decides container, vm or physical", "[system_info]"
 
 namespace {
 
-// The table's single row on a host root, as a column-name -> value lookup.
-struct SysRow {
-  const TableDef* def = nullptr;
-  Row row;
-  std::vector<Warning> warnings;
-
-  const Value& at(std::string_view column) const {
-    for (std::size_t i = 0; i < def->columns.size(); ++i) {
-      if (def->columns[i].name == column) return row.at(i);
-    }
-    FAIL("no column " << column);
-    return row.at(0);
-  }
-  bool null(std::string_view column) const { return std::holds_alternative<std::monostate>(at(column)); }
-  std::string text(std::string_view column) const {
-    const auto* s = std::get_if<std::string>(&at(column));
-    return s != nullptr ? *s : std::string("<not text>");
-  }
-};
-
-SysRow collect_on(const std::string& root) {
-  SysRow out;
-  out.def = Registry::instance().find("system_info");
-  REQUIRE(out.def != nullptr);
-  auto host = Host::open(root);
-  REQUIRE(host.ok());
-  CollectContext ctx(*host, {}, out.warnings, "system_info");
-  std::vector<Row> rows;
-  const auto status = out.def->collect(ctx, rows);
-  REQUIRE(status.ok());
-  REQUIRE(rows.size() == 1);
-  REQUIRE(rows.front().size() == out.def->columns.size());
-  out.row = std::move(rows.front());
-  return out;
+// The table on a host root: exactly one row, read as row 0.
+vigil::test::CollectedTable collect_on(const std::string& root) {
+  auto t = vigil::test::collect_ok(root, "system_info");
+  REQUIRE(t.rows.size() == 1);
+  return t;
 }
 
 }  // namespace
@@ -248,53 +219,53 @@ SysRow collect_on(const std::string& root) {
 TEST_CASE("system_info on a Debian 12 VM", "[system_info]") {
   const auto r = collect_on(vigil::test::fixture_host("sysinfo-debian-vm"));
   CHECK(r.warnings.empty());
-  CHECK(r.text("hostname") == "web01");  // the kernel's name wins over /etc/hostname
-  CHECK(r.text("os_id") == "debian");
-  CHECK(r.text("os_version_id") == "12");
-  CHECK(r.text("os_version_codename") == "bookworm");
-  CHECK(r.text("os_name") == "Debian GNU/Linux 12 (bookworm)");
-  CHECK(r.null("os_id_like"));  // Debian sets none: absent, not invented
-  CHECK(r.text("kernel_release") == "6.1.0-18-amd64");
-  CHECK(r.null("architecture"));  // never the scanning machine's uname for a foreign root
-  CHECK(r.text("machine_id") == "4c4c4544004b3510804cb4c04f4e3132");
-  CHECK(r.null("container"));
-  CHECK(r.text("virtualization") == "qemu");
-  CHECK(r.text("context") == "vm");
-  CHECK_THAT(r.text("context_evidence"), Catch::Contains("QEMU") && Catch::Contains("flags: hypervisor"));
-  CHECK_THAT(r.text("sources"), Catch::Contains("/etc/os-release") &&
-                                    Catch::Contains("/sys/class/dmi/id/sys_vendor") &&
-                                    !Catch::Contains("/etc/hostname"));
+  CHECK(r.text(0, "hostname") == "web01");  // the kernel's name wins over /etc/hostname
+  CHECK(r.text(0, "os_id") == "debian");
+  CHECK(r.text(0, "os_version_id") == "12");
+  CHECK(r.text(0, "os_version_codename") == "bookworm");
+  CHECK(r.text(0, "os_name") == "Debian GNU/Linux 12 (bookworm)");
+  CHECK(r.is_null(0, "os_id_like"));  // Debian sets none: absent, not invented
+  CHECK(r.text(0, "kernel_release") == "6.1.0-18-amd64");
+  CHECK(r.is_null(0, "architecture"));  // never the scanning machine's uname for a foreign root
+  CHECK(r.text(0, "machine_id") == "4c4c4544004b3510804cb4c04f4e3132");
+  CHECK(r.is_null(0, "container"));
+  CHECK(r.text(0, "virtualization") == "qemu");
+  CHECK(r.text(0, "context") == "vm");
+  CHECK_THAT(r.text(0, "context_evidence"), Catch::Contains("QEMU") && Catch::Contains("flags: hypervisor"));
+  CHECK_THAT(r.text(0, "sources"), Catch::Contains("/etc/os-release") &&
+                                       Catch::Contains("/sys/class/dmi/id/sys_vendor") &&
+                                       !Catch::Contains("/etc/hostname"));
 }
 
 TEST_CASE("system_info in a Docker container", "[system_info]") {
   const auto r = collect_on(vigil::test::fixture_host("sysinfo-container"));
   CHECK(r.warnings.empty());
-  CHECK(r.text("hostname") == "3f2a9c1b7d4e");  // no /proc/sys: /etc/hostname
-  CHECK(r.text("os_id") == "debian");           // from /usr/lib/os-release
-  CHECK_THAT(r.text("sources"), Catch::Contains("/usr/lib/os-release"));
-  CHECK(r.null("kernel_release"));
-  CHECK(r.null("machine_id"));
-  CHECK(r.text("container") == "docker");
-  CHECK(r.text("virtualization") == "vm-other");  // the host's CPU shows through
-  CHECK(r.text("context") == "container");
-  CHECK_THAT(r.text("context_evidence"),
+  CHECK(r.text(0, "hostname") == "3f2a9c1b7d4e");  // no /proc/sys: /etc/hostname
+  CHECK(r.text(0, "os_id") == "debian");           // from /usr/lib/os-release
+  CHECK_THAT(r.text(0, "sources"), Catch::Contains("/usr/lib/os-release"));
+  CHECK(r.is_null(0, "kernel_release"));
+  CHECK(r.is_null(0, "machine_id"));
+  CHECK(r.text(0, "container") == "docker");
+  CHECK(r.text(0, "virtualization") == "vm-other");  // the host's CPU shows through
+  CHECK(r.text(0, "context") == "container");
+  CHECK_THAT(r.text(0, "context_evidence"),
              Catch::Contains("/.dockerenv exists") && Catch::Contains("/proc/1/cgroup: docker cgroup"));
 }
 
 TEST_CASE("system_info on a bare-metal server", "[system_info]") {
   const auto r = collect_on(vigil::test::fixture_host("sysinfo-baremetal"));
   CHECK(r.warnings.empty());
-  CHECK(r.text("hostname") == "db-prod-03");  // first line that is not a comment
-  CHECK(r.text("os_id") == "ubuntu");
-  CHECK(r.text("os_id_like") == "debian");
-  CHECK(r.text("os_version_id") == "22.04");
-  CHECK(r.text("os_name") == "Ubuntu 22.04.4 LTS");
-  CHECK(r.null("machine_id"));  // "uninitialized" is no id
-  CHECK(r.text("kernel_release") == "5.15.0-97-generic");
-  CHECK(r.null("container"));
-  CHECK(r.null("virtualization"));
-  CHECK(r.text("context") == "physical");
-  CHECK_THAT(r.text("context_evidence"), Catch::Contains("no hypervisor"));
+  CHECK(r.text(0, "hostname") == "db-prod-03");  // first line that is not a comment
+  CHECK(r.text(0, "os_id") == "ubuntu");
+  CHECK(r.text(0, "os_id_like") == "debian");
+  CHECK(r.text(0, "os_version_id") == "22.04");
+  CHECK(r.text(0, "os_name") == "Ubuntu 22.04.4 LTS");
+  CHECK(r.is_null(0, "machine_id"));  // "uninitialized" is no id
+  CHECK(r.text(0, "kernel_release") == "5.15.0-97-generic");
+  CHECK(r.is_null(0, "container"));
+  CHECK(r.is_null(0, "virtualization"));
+  CHECK(r.text(0, "context") == "physical");
+  CHECK_THAT(r.text(0, "context_evidence"), Catch::Contains("no hypervisor"));
 }
 
 TEST_CASE("system_info on an empty root reports unknowns, not errors", "[system_info]") {
@@ -304,10 +275,10 @@ TEST_CASE("system_info on an empty root reports unknowns, not errors", "[system_
   for (const char* col : {"hostname", "os_id", "os_name", "kernel_release", "architecture", "machine_id",
                           "container", "virtualization"}) {
     CAPTURE(col);
-    CHECK(r.null(col));
+    CHECK(r.is_null(0, col));
   }
-  CHECK(r.text("context") == "unknown");
-  CHECK(r.text("sources").empty());
+  CHECK(r.text(0, "context") == "unknown");
+  CHECK(r.text(0, "sources").empty());
 }
 
 TEST_CASE("system_info warns about an unreadable marker and goes on", "[system_info]") {
@@ -315,15 +286,15 @@ TEST_CASE("system_info warns about an unreadable marker and goes on", "[system_i
   dir.write("etc/os-release", "ID=debian\n");
   dir.mkdir("etc/hostname");  // a directory where a file belongs
   const auto r = collect_on(dir.path());
-  CHECK(r.text("os_id") == "debian");
-  CHECK(r.null("hostname"));
+  CHECK(r.text(0, "os_id") == "debian");
+  CHECK(r.is_null(0, "hostname"));
   REQUIRE(r.warnings.size() == 1);
   CHECK(r.warnings.front().where == "/etc/hostname");
 }
 
 TEST_CASE("system_info on the live root", "[system_info]") {
   const auto r = collect_on("/");
-  CHECK_FALSE(r.null("architecture"));
-  CHECK_FALSE(r.null("kernel_release"));
-  CHECK_FALSE(r.text("context").empty());
+  CHECK_FALSE(r.is_null(0, "architecture"));
+  CHECK_FALSE(r.is_null(0, "kernel_release"));
+  CHECK_FALSE(r.text(0, "context").empty());
 }
