@@ -203,7 +203,9 @@ Result<Resolved> resolve_in_root(int root_fd, std::string_view path, bool follow
       if (target->empty()) return make_error(Errc::not_found, shown + ": empty symbolic link");
       if (target->front() == '/') dirs.clear();
       auto parts = components_of(*target);
-      if (parts.empty()) parts.emplace_back(".");
+      // A target of "." or "/" names a directory itself: nothing to walk
+      // unless it was the last component (then "." stands for that directory).
+      if (parts.empty() && todo.empty()) parts.emplace_back(".");
       todo.insert(todo.begin(), parts.begin(), parts.end());
       continue;
     }
@@ -249,12 +251,11 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
   auto r = resolve_in_root(root_fd_, path, true, shown);
   if (!r) return std::move(r).error();
   const mode_t m = r->st.st_mode;
-  const bool readable_type = S_ISREG(m) || (opts.allow_special && S_ISCHR(m));
-  if (!readable_type) {
+  if (!S_ISREG(m)) {
     return make_error(Errc::not_regular,
                       shown + ": not a regular file (" + file_type_name(type_of(m)) + "), not read");
   }
-  if (S_ISREG(m) && static_cast<std::uint64_t>(r->st.st_size) > opts.max_bytes) {
+  if (static_cast<std::uint64_t>(r->st.st_size) > opts.max_bytes) {
     return make_error(Errc::too_large, shown + ": " + std::to_string(r->st.st_size) +
                                            " bytes, over the read cap of " + std::to_string(opts.max_bytes));
   }
@@ -275,13 +276,13 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
 
   FileContent out;
   out.path = std::string(path);
-  if (S_ISREG(st.st_mode) && st.st_size > 0) out.data.reserve(static_cast<std::size_t>(st.st_size));
+  // st_size of the reopened file was not checked against the cap: bound the reservation.
+  if (st.st_size > 0) out.data.reserve(std::min(static_cast<std::size_t>(st.st_size), opts.max_bytes));
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) break;  // a special file with nothing more to give
       return make_error(Errc::io, shown + ": read failed: " + errno_text(errno));
     }
     if (n == 0) break;
@@ -309,8 +310,11 @@ Result<std::vector<DirEntry>> Host::list_dir(std::string_view path) const {
     return make_error(Errc::io, shown + ": " + errno_text(err));
   }
   std::vector<DirEntry> out;
-  errno = 0;
-  while (struct dirent* e = ::readdir(dir.get())) {
+  // errno is reset before each readdir: only readdir's own failure counts.
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(dir.get());
+    if (e == nullptr) break;
     std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
     if (out.size() >= kMaxDirEntries) {
@@ -324,7 +328,7 @@ Result<std::vector<DirEntry>> Host::list_dir(std::string_view path) const {
       de.type = type_of(st.st_mode);
     out.push_back(std::move(de));
   }
-  if (errno != 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
+  if (errno != 0) return make_error(Errc::io, shown + ": readdir: " + errno_text(errno));
   std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
   return out;
 }
@@ -348,6 +352,11 @@ Result<std::vector<std::string>> Host::glob(std::string_view pattern) const {
         }
         for (const auto& e : *entries) {
           if (::fnmatch(comp.c_str(), e.name.c_str(), FNM_PERIOD) == 0) next.push_back(c + "/" + e.name);
+        }
+        // Directory symlinks can multiply matches at every level (a/*/*/*...).
+        if (next.size() > kMaxGlobMatches) {
+          return make_error(Errc::too_large, "glob " + std::string(pattern) + ": more than " +
+                                                 std::to_string(kMaxGlobMatches) + " matches");
         }
       }
     }

@@ -46,10 +46,14 @@ struct DirEntry {
   FileType type = FileType::unknown;  // lstat type of the entry
 };
 
+// Only regular files are ever read: procfs and sysfs entries are regular
+// files too, and a device node inside a foreign root (an image, a container)
+// would name a device of the scanning machine (/dev/mem, a watchdog).
 struct ReadOptions {
   std::size_t max_bytes = kDefaultReadCap;
-  bool allow_special = false;  // read char devices / pseudo files too (e.g. under /proc)
 };
+
+inline constexpr std::size_t kMaxGlobMatches = 10000;
 
 class Host {
  public:
@@ -82,6 +86,7 @@ class Host {
 
   // Shell-style glob as glob(3) does it (sorted, '*' does not match a leading
   // '.', no match is an empty list, not an error). pattern must be absolute.
+  // More than kMaxGlobMatches candidates at any step is Errc::too_large.
   Result<std::vector<std::string>> glob(std::string_view pattern) const;
 
   // The path on the scanning machine for a host path, for messages only.

@@ -155,10 +155,21 @@ class Evaluator {
                                             std::to_string(kSshdMaxIncludeDepth) +
                                             " levels (an include loop?); sshd refuses this configuration");
         }
+        if (++included_files_ > kSshdMaxIncludedFiles) {
+          return make_error(Errc::too_large, where(file, number) + ": Include of " + path + ": more than " +
+                                                 std::to_string(kSshdMaxIncludedFiles) +
+                                                 " included files in all");
+        }
         auto text = loader_.read(path);
         if (!text) {
           return make_error(text.error().code,
                             where(file, number) + ": included file " + path + ": " + text.error().message);
+        }
+        included_bytes_ += text->size();
+        if (included_bytes_ > kSshdMaxIncludedBytes) {
+          return make_error(Errc::too_large, where(file, number) + ": Include of " + path + ": more than " +
+                                                 std::to_string(kSshdMaxIncludedBytes) +
+                                                 " bytes included in all");
         }
         Status st = parse_file(path, *text, depth + 1, scope, conditional ? scope : -1);
         if (!st) return st;
@@ -270,6 +281,8 @@ class Evaluator {
   }
 
   const SshdLoader& loader_;
+  int included_files_ = 0;
+  std::size_t included_bytes_ = 0;
   SshdConfig out_;
   std::vector<Scope> scopes_;
   std::vector<Occurrence> occurrences_;

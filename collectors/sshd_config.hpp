@@ -19,6 +19,10 @@ inline constexpr std::string_view kSshdConfigPath = "/etc/ssh/sshd_config";
 inline constexpr std::string_view kSshdDir = "/etc/ssh";
 // OpenSSH's SERVCONF_MAX_DEPTH: deeper Include nesting is fatal to sshd.
 inline constexpr int kSshdMaxIncludeDepth = 16;
+// sshd bounds only the depth; a wide fan-out (each file including 50 others,
+// five levels deep) is bounded here so a hostile tree cannot stall a scan.
+inline constexpr int kSshdMaxIncludedFiles = 1000;
+inline constexpr std::size_t kSshdMaxIncludedBytes = 16u * 1024u * 1024u;
 
 // One non-blank, non-comment line split the way sshd splits it.
 struct SshdLine {

@@ -226,8 +226,6 @@ class Probe {
   std::optional<std::string> read(std::string_view path, std::size_t cap = kSmallFileCap) {
     ReadOptions opts;
     opts.max_bytes = cap;
-    // procfs and sysfs entries are pseudo files; everything else must be regular.
-    opts.allow_special = path.starts_with("/proc/") || path.starts_with("/sys/");
     auto r = ctx_.host().read_file(path, opts);
     if (!r) {
       if (!r.is(Errc::not_found)) ctx_.warn(std::string(path), r.error().message);

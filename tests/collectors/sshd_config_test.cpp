@@ -401,6 +401,31 @@ TEST_CASE("Include globs: sorted, relative to /etc/ssh, several per line, no mat
   CHECK(c.issues.empty());
 }
 
+TEST_CASE("Include fan-out is bounded in files and bytes, not only in depth", "[sshd_config]") {
+  // Five levels, each file including the next level 50 times: 50^5 reads if unbounded.
+  MemFs fs;
+  fs.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/f0.conf\n";
+  for (int level = 0; level < 5; ++level) {
+    std::string text = "Include";
+    for (int i = 0; i < 50; ++i) text += " f" + std::to_string(level + 1) + ".conf";
+    fs.files["/etc/ssh/f" + std::to_string(level) + ".conf"] = text + "\n";
+  }
+  fs.files["/etc/ssh/f5.conf"] = "MaxSessions 4\n";
+  auto wide = evaluate_sshd_config(fs.loader());
+  REQUIRE_FALSE(wide.ok());
+  CHECK(wide.error().code == Errc::too_large);
+  CHECK_THAT(wide.error().message, Catch::Contains("included files in all"));
+
+  MemFs big;
+  big.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/big.conf\n";
+  big.files["/etc/ssh/big.conf"] =
+      std::string(kSshdMaxIncludedBytes / 2 + 1, '#') + "\nInclude big2.conf big2.conf\n";
+  big.files["/etc/ssh/big2.conf"] = std::string(kSshdMaxIncludedBytes / 2 + 1, '#');
+  auto heavy = evaluate_sshd_config(big.loader());
+  REQUIRE_FALSE(heavy.ok());
+  CHECK_THAT(heavy.error().message, Catch::Contains("bytes included in all"));
+}
+
 TEST_CASE("Include nesting: 16 levels are fine, deeper is a loop error", "[sshd_config]") {
   auto chain = [](int levels) {
     MemFs fs;
