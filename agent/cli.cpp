@@ -146,7 +146,7 @@ Result<std::string> format_of(const Args& a) {
 }
 
 int usage_error(std::ostream& err, const std::string& msg, const char* help_cmd) {
-  err << "vigil: " << msg << "\n";
+  err << "vigil: " << terminal_safe(msg, true) << "\n";
   err << "Try 'vigil " << help_cmd << "--help'.\n";
   return kExitUsage;
 }
@@ -160,14 +160,15 @@ boost::json::object host_object(const Evidence& info) {
   boost::json::object o;
   if (info.rows.empty()) return o;
   for (std::size_t i = 0; i < info.columns.size() && i < info.rows[0].size(); ++i) {
-    o[info.columns[i]] = value_to_json(info.rows[0][i]);
+    o[sanitize_utf8(info.columns[i])] = value_to_json(info.rows[0][i]);
   }
   return o;
 }
 
 void print_warnings(const std::vector<collectors::Warning>& warnings, std::ostream& err) {
   for (const auto& w : warnings)
-    err << "vigil: warning: " << w.table << ": " << w.where << ": " << w.message << "\n";
+    err << "vigil: warning: " << terminal_safe(w.table) << ": " << terminal_safe(w.where) << ": "
+        << terminal_safe(w.message) << "\n";
 }
 
 int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -195,14 +196,15 @@ int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (paths.empty()) {
     auto builtin = builtin_baseline();
     if (!builtin) {
-      err << "vigil: built-in policy is invalid (a build defect):\n" << builtin.error().message << "\n";
+      err << "vigil: built-in policy is invalid (a build defect):\n"
+          << terminal_safe(builtin.error().message, true) << "\n";
       return kExitUsage;
     }
     packs.push_back(std::move(*builtin));
   } else {
     auto loaded = load_policy_paths(paths);
     if (!loaded) {
-      err << "vigil: policy error:\n" << loaded.error().message << "\n";
+      err << "vigil: policy error:\n" << terminal_safe(loaded.error().message, true) << "\n";
       return kExitUsage;
     }
     packs = std::move(*loaded);
@@ -212,12 +214,12 @@ int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (!host) return usage_error(err, host.error().message, "scan ");
   auto engine = Engine::create(*host);
   if (!engine) {
-    err << "vigil: " << engine.error().message << "\n";
+    err << "vigil: " << terminal_safe(engine.error().message, true) << "\n";
     return kExitUsage;
   }
   for (const auto& p : packs) {
     if (Status s = (*engine)->validate(p); !s.ok()) {
-      err << "vigil: policy error:\n" << s.error().message << "\n";
+      err << "vigil: policy error:\n" << terminal_safe(s.error().message, true) << "\n";
       return kExitUsage;
     }
   }
@@ -258,12 +260,12 @@ int cmd_query(const std::vector<std::string>& argv, std::ostream& out, std::ostr
   if (!host) return usage_error(err, host.error().message, "query ");
   auto engine = Engine::create(*host);
   if (!engine) {
-    err << "vigil: " << engine.error().message << "\n";
+    err << "vigil: " << terminal_safe(engine.error().message, true) << "\n";
     return kExitUsage;
   }
   auto res = (*engine)->query(args->positional[0]);
   if (!res) {
-    err << "vigil: query failed: " << res.error().message << "\n";
+    err << "vigil: query failed: " << terminal_safe(res.error().message, true) << "\n";
     return kExitUsage;
   }
   print_warnings(res->warnings, err);
@@ -366,7 +368,7 @@ int cmd_policy(const std::vector<std::string>& argv, std::ostream& out, std::ost
   if (!host) return usage_error(err, host.error().message, "policy lint ");
   auto engine = Engine::create(*host);
   if (!engine) {
-    err << "vigil: " << engine.error().message << "\n";
+    err << "vigil: " << terminal_safe(engine.error().message, true) << "\n";
     return kExitUsage;
   }
   int rc = kExitOk;
@@ -374,17 +376,18 @@ int cmd_policy(const std::vector<std::string>& argv, std::ostream& out, std::ost
   for (const auto& path : args->positional) {
     auto packs = load_policy_paths({path});
     if (!packs) {
-      err << packs.error().message << "\n";
+      err << terminal_safe(packs.error().message, true) << "\n";
       rc = kExitUsage;
       continue;
     }
     for (const auto& p : *packs) {
-      for (const auto& w : p.warnings) err << "warning: " << w << "\n";
+      for (const auto& w : p.warnings) err << "warning: " << terminal_safe(w) << "\n";
       if (Status s = (*engine)->validate(p); !s.ok()) {
-        err << s.error().message << "\n";
+        err << terminal_safe(s.error().message, true) << "\n";
         rc = kExitUsage;
       } else {
-        out << p.source << ": ok (" << p.id << " " << p.version << ", " << p.checks.size() << " checks)\n";
+        out << terminal_safe(p.source) << ": ok (" << terminal_safe(p.id) << " " << terminal_safe(p.version)
+            << ", " << p.checks.size() << " checks)\n";
       }
     }
   }

@@ -2,6 +2,7 @@
 #include "engine.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "strings.hpp"
@@ -19,7 +20,13 @@ double ms_since(Clock::time_point start) {
 
 // Policies and ad-hoc queries may only read: no ATTACH (which could create
 // files as the agent's user), no writes, no pragmas.
-int authorize(void* p, int action, const char* arg1, const char*, const char*, const char*) {
+// Functions a policy must not reach: fts3_tokenizer leaks and installs raw
+// function pointers (Debian builds SQLite with SQLITE_ENABLE_FTS3_TOKENIZER).
+bool denied_function(std::string_view name) {
+  return iequals(name, "fts3_tokenizer") || iequals(name, "load_extension");
+}
+
+int authorize(void* p, int action, const char* arg1, const char* arg2, const char*, const char*) {
   if (static_cast<const ScanState*>(p)->declaring) return SQLITE_OK;
   // Built-in eponymous tables (json_each) register themselves on first use
   // with an internal update of the schema table; statements themselves still
@@ -27,9 +34,10 @@ int authorize(void* p, int action, const char* arg1, const char*, const char*, c
   if (action == SQLITE_UPDATE && arg1 != nullptr && std::string_view(arg1) == "sqlite_master")
     return SQLITE_OK;
   switch (action) {
+    case SQLITE_FUNCTION:
+      return arg2 != nullptr && denied_function(arg2) ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_SELECT:
     case SQLITE_READ:
-    case SQLITE_FUNCTION:
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
     default:
@@ -81,6 +89,56 @@ Status bind_parameters(sql::Statement& stmt, const PolicyPack& pack) {
   return {};
 }
 
+// Result columns by name are the evidence (JSON objects): two columns of one
+// name would lose one of them, or make `compliant` ambiguous.
+std::string duplicate_column(const sql::Statement& s) {
+  std::set<std::string> seen;
+  for (int i = 0; i < s.column_count(); ++i) {
+    if (!seen.insert(to_lower(s.column_name(i))).second) return s.column_name(i);
+  }
+  return {};
+}
+
+std::size_t value_bytes(const collectors::Value& v) {
+  if (const auto* t = std::get_if<std::string>(&v)) return t->size() + 8;
+  return 8;
+}
+
+// Keeps a statement's rows as evidence up to a row and a byte cap, and
+// counts every row, kept or not.
+class EvidenceSink {
+ public:
+  EvidenceSink(Evidence& e, std::size_t row_cap, std::size_t byte_cap)
+      : e_(e), row_cap_(row_cap), byte_cap_(byte_cap) {}
+  void take(const sql::Statement& st) {
+    ++e_.total_rows;
+    if (e_.rows.size() >= row_cap_ || bytes_ >= byte_cap_) return;
+    collectors::Row row;
+    for (int i = 0; i < st.column_count(); ++i) {
+      row.push_back(column_value(st, i));
+      bytes_ += value_bytes(row.back());
+    }
+    e_.rows.push_back(std::move(row));
+  }
+
+ private:
+  Evidence& e_;
+  std::size_t row_cap_, byte_cap_, bytes_ = 0;
+};
+
+// Column names for an ad-hoc result; a repeated name gets ":2", ":3"... so
+// no column is lost when rows become JSON objects.
+std::vector<std::string> unique_column_names(const sql::Statement& s) {
+  std::vector<std::string> out;
+  std::map<std::string, int> seen;
+  for (int i = 0; i < s.column_count(); ++i) {
+    std::string name = s.column_name(i);
+    int n = ++seen[to_lower(name)];
+    out.push_back(n == 1 ? name : name + ":" + std::to_string(n));
+  }
+  return out;
+}
+
 int find_compliant_column(const sql::Statement& s) {
   for (int i = 0; i < s.column_count(); ++i) {
     if (iequals(s.column_name(i), "compliant")) return i;
@@ -116,13 +174,19 @@ Result<std::unique_ptr<Engine>> Engine::create(const collectors::Host& host) {
   auto state = std::make_unique<ScanState>();
   state->host = &host;
   sqlite3* raw = db->get();
+  // Policy SQL is untrusted input: bound what one value, the whole heap and
+  // temporary storage can take. temp_store=MEMORY keeps sorts and temporary
+  // b-trees off the host's /var/tmp; the heap limit is process-wide and sized
+  // for everything the agent keeps in SQLite.
+  sqlite3_hard_heap_limit64(kSqliteHeapLimit);
   sqlite3_limit(raw, SQLITE_LIMIT_ATTACHED, 0);
-  sqlite3_limit(raw, SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024);
+  sqlite3_limit(raw, SQLITE_LIMIT_LENGTH, kMaxValueBytes);
   sqlite3_db_config(raw, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(raw, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  if (Status s = db->exec("PRAGMA temp_store = MEMORY"); !s.ok()) return s.error();
   if (Status s = register_fact_tables(*db, *state); !s.ok()) return s.error();
   sqlite3_set_authorizer(raw, authorize, state.get());
-  sqlite3_progress_handler(raw, 1000, progress, state.get());
+  sqlite3_progress_handler(raw, 100, progress, state.get());
   return std::make_unique<Engine>(Token{}, std::move(*db), std::move(state));
 }
 
@@ -155,6 +219,10 @@ Status Engine::validate(const PolicyPack& pack) {
       problems.push_back(where(c, "query") + b.error().message);
     if (find_compliant_column(*s) < 0) {
       problems.push_back(where(c, "query") + "has no column named 'compliant' (1 = the row complies)");
+    }
+    if (auto dup = duplicate_column(*s); !dup.empty()) {
+      problems.push_back(where(c, "query") + "two result columns are named '" + dup +
+                         "'; name each one (AS)");
     }
   }
   if (!problems.empty()) return make_error(Errc::invalid, join(problems, "\n"));
@@ -243,19 +311,16 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
             const int compliant_col = find_compliant_column(*s);
             for (int i = 0; i < s->column_count(); ++i) r.evidence.columns.push_back(s->column_name(i));
             std::size_t noncompliant = 0, null_compliant = 0;
+            EvidenceSink sink(r.evidence, opts.evidence_cap, opts.evidence_byte_cap);
             auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement& st) {
-              ++r.evidence.total_rows;
               if (compliant_col >= 0) {
-                if (st.column_is_null(compliant_col))
+                if (st.column_is_null(compliant_col)) {
                   ++null_compliant;
-                else if (st.column_int(compliant_col) == 0)
+                } else if (st.column_int(compliant_col) == 0) {
                   ++noncompliant;
+                }
               }
-              if (r.evidence.rows.size() < opts.evidence_cap) {
-                collectors::Row row;
-                for (int i = 0; i < st.column_count(); ++i) row.push_back(column_value(st, i));
-                r.evidence.rows.push_back(std::move(row));
-              }
+              sink.take(st);
             });
             if (!out.ok) {
               r.verdict = Verdict::error;
@@ -305,13 +370,10 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
   // Describe the host from the same scan state (a check may already have read it).
   if (auto s = prepare_checked("SELECT * FROM system_info"); s) {
     Evidence info;
-    for (int i = 0; i < s->column_count(); ++i) info.columns.push_back(s->column_name(i));
-    auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement& st) {
-      ++info.total_rows;
-      collectors::Row row;
-      for (int i = 0; i < st.column_count(); ++i) row.push_back(column_value(st, i));
-      info.rows.push_back(std::move(row));
-    });
+    info.columns = unique_column_names(*s);
+    EvidenceSink sink(info, 1, opts.evidence_byte_cap);
+    auto out =
+        run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement& st) { sink.take(st); });
     if (out.ok)
       report.host_info = std::move(info);
     else
@@ -330,14 +392,10 @@ Result<QueryResult> Engine::query(std::string_view sql, std::size_t row_cap) {
   if (s->parameter_count() > 0)
     return make_error(Errc::invalid, "parameters are not supported in ad-hoc queries");
   QueryResult out;
-  for (int i = 0; i < s->column_count(); ++i) out.rows.columns.push_back(s->column_name(i));
-  auto res = run_statement(*s, *state_, std::chrono::milliseconds(60000), db_.get(), [&](sql::Statement& st) {
-    ++out.rows.total_rows;
-    if (out.rows.rows.size() >= row_cap) return;
-    collectors::Row row;
-    for (int i = 0; i < st.column_count(); ++i) row.push_back(column_value(st, i));
-    out.rows.rows.push_back(std::move(row));
-  });
+  out.rows.columns = unique_column_names(*s);
+  EvidenceSink sink(out.rows, row_cap, kQueryByteCap);
+  auto res = run_statement(*s, *state_, std::chrono::milliseconds(60000), db_.get(),
+                           [&](sql::Statement& st) { sink.take(st); });
   if (!res.ok) return make_error(Errc::sql, res.error);
   out.collectors = state_->runs;
   out.warnings = state_->warnings;

@@ -47,9 +47,15 @@ struct CollectorRun {
   std::string error;  // empty when it succeeded
 };
 
+// Limits on what policy SQL can make the agent hold (see Engine::create).
+inline constexpr int kMaxValueBytes = 1024 * 1024;                     // one TEXT/BLOB value
+inline constexpr std::int64_t kSqliteHeapLimit = 256LL * 1024 * 1024;  // all of SQLite's heap
+inline constexpr std::size_t kQueryByteCap = 64u * 1024u * 1024u;      // rows kept by query()
+
 struct ScanOptions {
   std::vector<std::string> only_checks;            // empty: all checks
   std::size_t evidence_cap = 100;                  // rows kept per result
+  std::size_t evidence_byte_cap = 1024 * 1024;     // bytes of values kept per result
   std::chrono::milliseconds check_timeout{10000};  // per SQL statement
 };
 

@@ -1,17 +1,24 @@
 // Policy pack parsing and structural validation (see policy.hpp).
 #include "policy.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 #include <set>
-#include <sstream>
 
 #include "embedded.hpp"
 #include "strings.hpp"
+#include "unique_fd.hpp"
 
 namespace vigil::agent {
 
@@ -113,14 +120,53 @@ std::vector<std::string> string_list(const YAML::Node& n, const std::string& wha
   return out;
 }
 
-collectors::Value scalar_value(const YAML::Node& n) {
-  const std::string& s = n.Scalar();
-  if (n.Tag() != "!") {  // unquoted: typed like YAML 1.2 core schema
-    if (auto i = parse_int(s)) return *i;
-    if (s == "true" || s == "True" || s == "TRUE") return std::int64_t{1};
-    if (s == "false" || s == "False" || s == "FALSE") return std::int64_t{0};
+constexpr std::size_t kMaxParameterBytes = 1024 * 1024;
+
+bool is_yaml_float(std::string_view s) {
+  // YAML 1.2 core schema: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  std::size_t digits = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
   }
-  return s;
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    std::size_t exp = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++exp;
+    if (exp == 0) return false;
+  }
+  return i == s.size();
+}
+
+// A plain (unquoted) scalar is typed as YAML 1.2's core schema says: SQL
+// compares numbers and text differently (any integer sorts before any text),
+// so a number that silently stayed text would turn `x <= :limit` into a pass.
+std::optional<collectors::Value> typed_scalar(const YAML::Node& n, const std::string& what,
+                                              Problems& problems) {
+  if (n.IsNull()) {
+    problems.add(n, "", what + " has no value (null); quote it if text is meant");
+    return std::nullopt;
+  }
+  const std::string& s = n.Scalar();
+  if (n.Tag() == "!") return collectors::Value(s);  // quoted: text
+  if (auto i = parse_int(s)) return collectors::Value(*i);
+  if (s == "true" || s == "True" || s == "TRUE") return collectors::Value(std::int64_t{1});
+  if (s == "false" || s == "False" || s == "FALSE") return collectors::Value(std::int64_t{0});
+  bool all_digits = !s.empty();
+  for (std::size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0; i < s.size(); ++i) {
+    all_digits = all_digits && std::isdigit(static_cast<unsigned char>(s[i])) != 0;
+  }
+  if (all_digits) {
+    problems.add(n, "", what + ": integer " + s + " is out of range");
+    return std::nullopt;
+  }
+  if (is_yaml_float(s)) return collectors::Value(std::strtod(s.c_str(), nullptr));
+  return collectors::Value(s);
 }
 
 void parse_parameters(const YAML::Node& node, PolicyPack& pack, Problems& problems) {
@@ -129,6 +175,7 @@ void parse_parameters(const YAML::Node& node, PolicyPack& pack, Problems& proble
     problems.add(node, "", "'parameters' must be a mapping of name to value");
     return;
   }
+  std::size_t total_bytes = 0;
   for (const auto& kv : node) {
     const std::string name = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
     if (!valid_param_name(name)) {
@@ -140,24 +187,38 @@ void parse_parameters(const YAML::Node& node, PolicyPack& pack, Problems& proble
       continue;
     }
     const YAML::Node& v = kv.second;
-    if (v.IsScalar()) {
-      pack.parameters[name] = scalar_value(v);
+    const std::string what = "parameter '" + name + "'";
+    if (v.IsScalar() || v.IsNull()) {
+      auto value = typed_scalar(v, what, problems);
+      if (!value) continue;
+      if (const auto* t = std::get_if<std::string>(&*value)) total_bytes += t->size();
+      pack.parameters[name] = std::move(*value);
     } else if (v.IsSequence()) {
       boost::json::array arr;
       for (const auto& item : v) {
         if (!item.IsScalar()) {
-          problems.add(item, "", "parameter '" + name + "': list items must be scalars");
+          problems.add(item, "", what + ": list items must be scalars");
           continue;
         }
-        auto sv = scalar_value(item);
-        if (auto* i = std::get_if<std::int64_t>(&sv))
+        auto sv = typed_scalar(item, what, problems);
+        if (!sv) continue;
+        if (const auto* i = std::get_if<std::int64_t>(&*sv))
           arr.emplace_back(*i);
+        else if (const auto* d = std::get_if<double>(&*sv))
+          arr.emplace_back(*d);
         else
-          arr.emplace_back(std::get<std::string>(sv));
+          arr.emplace_back(std::get<std::string>(*sv));
+        // Aliases can repeat one large anchored scalar many times: count as we go.
+        total_bytes += item.Scalar().size() + 4;
+        if (total_bytes > kMaxParameterBytes) break;
       }
       pack.parameters[name] = boost::json::serialize(arr);
     } else {
-      problems.add(v, "", "parameter '" + name + "' must be a scalar or a list of scalars");
+      problems.add(v, "", what + " must be a scalar or a list of scalars");
+    }
+    if (total_bytes > kMaxParameterBytes) {
+      problems.add(v, "", "parameters: more than " + std::to_string(kMaxParameterBytes) + " bytes in all");
+      return;
     }
   }
 }
@@ -262,19 +323,33 @@ void parse_check(const YAML::Node& node, const ControlCatalog& catalog, PolicyPa
   pack.checks.push_back(std::move(check));
 }
 
+// Policy files come from the scanning machine, not the host root; they are
+// still read with the same care: regular files only (a fifo would block),
+// and never more than the cap, whatever the size said a moment before.
 Result<std::string> read_policy_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return make_error(Errc::not_found, path.string() + ": " + ec.message());
-  if (size > kMaxPolicyBytes) {
-    return make_error(Errc::too_large, path.string() + ": " + std::to_string(size) + " bytes, over the " +
-                                           std::to_string(kMaxPolicyBytes) + " byte limit for a policy file");
+  const std::string shown = path.string();
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd.valid()) {
+    const int err = errno;
+    return make_error(err == ENOENT ? Errc::not_found : Errc::io, shown + ": " + std::strerror(err));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::io, path.string() + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return make_error(Errc::io, shown + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return make_error(Errc::not_regular, shown + ": not a regular file");
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(Errc::io, shown + ": " + std::strerror(errno));
+    if (n == 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+    if (data.size() > kMaxPolicyBytes) {
+      return make_error(Errc::too_large, shown + ": over the " + std::to_string(kMaxPolicyBytes) +
+                                             " byte limit for a policy file");
+    }
+  }
+  return data;
 }
 
 }  // namespace
@@ -355,9 +430,11 @@ Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       std::vector<fs::path> found;
-      for (const auto& e : fs::directory_iterator(p, ec)) {
-        auto ext = e.path().extension().string();
-        if ((ext == ".yaml" || ext == ".yml") && e.is_regular_file(ec)) found.push_back(e.path());
+      // The error_code forms throughout: increment() may fail too.
+      for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
+        auto ext = it->path().extension().string();
+        std::error_code type_ec;
+        if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(type_ec)) found.push_back(it->path());
       }
       if (ec) return make_error(Errc::io, p + ": " + ec.message());
       std::sort(found.begin(), found.end());

@@ -30,24 +30,6 @@ std::string iso_time(std::int64_t unix_ms) {
   return out;
 }
 
-// For terminals: no control characters from host files reach the screen.
-std::string printable(std::string_view s) {
-  std::string clean = sanitize_utf8(s);
-  std::string out;
-  out.reserve(clean.size());
-  for (char c : clean) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string value_text(const collectors::Value& v) {
   if (std::holds_alternative<std::monostate>(v)) return "NULL";
   if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
@@ -56,7 +38,7 @@ std::string value_text(const collectors::Value& v) {
     ss << *d;
     return ss.str();
   }
-  return printable(std::get<std::string>(v));
+  return terminal_safe(std::get<std::string>(v));
 }
 
 // Display width in code points (close enough for column padding).
@@ -124,7 +106,7 @@ void print_failing_rows(const CheckResult& r, std::ostream& out) {
     std::string line;
     for (std::size_t i = 0; i < row.size() && i < cols.size(); ++i) {
       if (i == compliant_col) continue;
-      line += (line.empty() ? "" : " ") + printable(cols[i]) + "=" + value_text(row[i]);
+      line += (line.empty() ? "" : " ") + terminal_safe(cols[i]) + "=" + value_text(row[i]);
     }
     out << "        | " << line << "\n";
     ++shown;
@@ -161,7 +143,7 @@ json::value evidence_to_json(const Evidence& e) {
   for (const auto& r : e.rows) {
     json::object row;
     for (std::size_t i = 0; i < r.size() && i < e.columns.size(); ++i)
-      row[e.columns[i]] = value_to_json(r[i]);
+      row[sanitize_utf8(e.columns[i])] = value_to_json(r[i]);
     rows.push_back(std::move(row));
   }
   o["rows"] = std::move(rows);
@@ -253,7 +235,7 @@ json::value report_to_json(const ScanReport& report, const ReportMeta& meta) {
 std::string rows_to_text(const Evidence& e) {
   std::vector<std::size_t> w(e.columns.size(), 0);
   std::vector<std::vector<std::string>> cells;
-  for (std::size_t i = 0; i < e.columns.size(); ++i) w[i] = width(printable(e.columns[i]));
+  for (std::size_t i = 0; i < e.columns.size(); ++i) w[i] = width(terminal_safe(e.columns[i]));
   for (const auto& r : e.rows) {
     std::vector<std::string> line;
     for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) {
@@ -270,7 +252,7 @@ std::string rows_to_text(const Evidence& e) {
     out += l + "\n";
   };
   std::vector<std::string> header;
-  for (const auto& c : e.columns) header.push_back(printable(c));
+  for (const auto& c : e.columns) header.push_back(terminal_safe(c));
   emit(header);
   std::vector<std::string> rule;
   for (auto n : w) rule.emplace_back(n, '-');
@@ -287,16 +269,17 @@ std::string rows_to_text(const Evidence& e) {
 std::string report_to_text(const ScanReport& report, const ReportMeta& meta, const ControlCatalog& catalog) {
   std::ostringstream out;
   auto host_field = [&](const char* k) -> std::string {
-    if (auto* v = meta.host.if_contains(k); v != nullptr && v->is_string()) return printable(v->as_string());
+    if (auto* v = meta.host.if_contains(k); v != nullptr && v->is_string())
+      return terminal_safe(v->as_string());
     return "unknown";
   };
-  out << "Vigil " << meta.vigil_version << " scan of " << printable(report.root) << " at "
+  out << "Vigil " << meta.vigil_version << " scan of " << terminal_safe(report.root) << " at "
       << iso_time(report.started_at_ms) << "\n";
   out << "Host: " << host_field("hostname") << ", " << host_field("os_name") << ", context "
       << host_field("context") << "\n";
   for (const auto* p : report.packs) {
-    out << "Policy: " << printable(p->id) << " " << printable(p->version) << " (" << printable(p->source)
-        << ")\n";
+    out << "Policy: " << terminal_safe(p->id) << " " << terminal_safe(p->version) << " ("
+        << terminal_safe(p->source) << ")\n";
   }
 
   // Group by 2022 control; a check mapped to two controls shows under both.
@@ -316,18 +299,20 @@ std::string report_to_text(const ScanReport& report, const ReportMeta& meta, con
                      [](char c) { return static_cast<char>(std::toupper(c)); });
       if (r->verdict == Verdict::not_applicable) verdict = "N/A";
       out << "  " << pad(verdict, 5) << " " << pad(r->check->id, id_width) << "  "
-          << printable(r->check->title) << "\n";
+          << terminal_safe(r->check->title) << "\n";
       if (r->verdict == Verdict::fail || r->verdict == Verdict::error) {
-        out << "        " << printable(r->message) << "\n";
+        out << "        " << terminal_safe(r->message) << "\n";
         print_failing_rows(*r, out);
-        if (r->verdict == Verdict::fail) out << "        fix: " << printable(r->check->remediation) << "\n";
+        if (r->verdict == Verdict::fail)
+          out << "        fix: " << terminal_safe(r->check->remediation) << "\n";
       }
     }
   }
   if (!report.warnings.empty()) {
     out << "\nWarnings:\n";
     for (const auto& w : report.warnings) {
-      out << "  " << printable(w.table) << ": " << printable(w.where) << ": " << printable(w.message) << "\n";
+      out << "  " << terminal_safe(w.table) << ": " << terminal_safe(w.where) << ": "
+          << terminal_safe(w.message) << "\n";
     }
   }
   const auto c = count_verdicts(report);

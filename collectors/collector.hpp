@@ -67,7 +67,12 @@ class CollectContext {
   const Host& host() const noexcept { return host_; }
   // Values of the hidden columns, in declaration order.
   const std::vector<Value>& args() const noexcept { return args_; }
+  // The same warning from the same table is kept once per scan (a collector
+  // that runs per argument would otherwise repeat it for every call).
   void warn(std::string where, std::string message) {
+    for (const auto& w : sink_) {
+      if (w.table == table_ && w.where == where && w.message == message) return;
+    }
     sink_.push_back(Warning{table_, std::move(where), std::move(message)});
   }
 

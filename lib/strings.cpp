@@ -1,6 +1,7 @@
 #include "strings.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <limits>
 
 namespace vigil {
@@ -141,6 +142,37 @@ std::string sanitize_utf8(std::string_view s) {
     } else {
       out.append("\xEF\xBF\xBD");
       ++i;
+    }
+  }
+  return out;
+}
+
+std::string terminal_safe(std::string_view s, bool keep_newlines) {
+  const std::string clean = sanitize_utf8(s);
+  std::string out;
+  out.reserve(clean.size());
+  auto escape = [&](unsigned cp) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, cp < 0x80 ? "\\x%02x" : "\\u{%04x}", cp);
+    out += buf;
+  };
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(clean[i]); };
+  for (std::size_t i = 0; i < clean.size(); ++i) {
+    const unsigned char c = byte(i);
+    if (c == '\n' && keep_newlines) {
+      out.push_back('\n');
+    } else if (c < 0x20 || c == 0x7f) {
+      escape(c);
+    } else if (c == 0xC2 && i + 1 < clean.size() && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) {
+      escape(byte(i + 1));  // C1 control U+0080..U+009F (0x9B is a CSI on some terminals)
+      ++i;
+    } else if (c == 0xE2 && i + 2 < clean.size() &&
+               ((byte(i + 1) == 0x80 && byte(i + 2) >= 0xAA && byte(i + 2) <= 0xAE) ||
+                (byte(i + 1) == 0x81 && byte(i + 2) >= 0xA6 && byte(i + 2) <= 0xA9))) {
+      escape(0x2000u + ((byte(i + 1) & 0x3Fu) << 6) + (byte(i + 2) & 0x3Fu));
+      i += 2;
+    } else {
+      out.push_back(static_cast<char>(c));
     }
   }
   return out;

@@ -29,6 +29,12 @@ std::optional<std::int64_t> parse_int(std::string_view s) noexcept;
 // can always be put into JSON and SQLite TEXT. Valid input is returned as is.
 std::string sanitize_utf8(std::string_view s);
 
+// For a terminal: valid UTF-8 with C0/C1 control characters, DEL and the
+// bidirectional overrides (U+202A-U+202E, U+2066-U+2069) escaped, so text
+// from host files can neither drive the terminal nor reorder what is shown.
+// keep_newlines leaves '\n' alone, for multi-line messages.
+std::string terminal_safe(std::string_view s, bool keep_newlines = false);
+
 // "0640" style rendering of the permission and special bits of a mode.
 std::string mode_octal(unsigned mode);
 // Parses "0640"/"640"/"4755"; nullopt on anything that is not 1-4 octal digits.

@@ -56,6 +56,7 @@ TableDef echo_table() {
         std::string a = std::get<std::string>(ctx.args().at(0));
         std::string u = a;
         for (auto& ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        ctx.warn("/etc/echo.db", "same warning on every call");
         rows.push_back({text_value(a), text_value(u)});
         return {};
       }};
@@ -261,4 +262,48 @@ TEST_CASE("evidence is capped and the cap is reported", "[engine]") {
   CHECK(e.total_rows == 5);
   CHECK(e.truncated());
   CHECK(result(r, "many").verdict == Verdict::pass);  // judged on all rows, not the kept ones
+}
+
+TEST_CASE("policy SQL is bounded: dangerous functions, value size, duplicate names", "[engine]") {
+  Fixture f;
+  auto tok = f.engine->query("SELECT fts3_tokenizer('simple')");
+  REQUIRE_FALSE(tok.ok());
+  CHECK(tok.error().message.find("not authorized") != std::string::npos);
+  auto big = f.engine->query("SELECT length(randomblob(2000000))");
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().message.find("too big") != std::string::npos);
+  auto dup = f.engine->query("SELECT 1 AS a, 2 AS a, 3 AS A");
+  REQUIRE(dup.ok());
+  CHECK(dup->rows.columns == std::vector<std::string>{"a", "a:2", "A:3"});
+
+  PolicyPack p;
+  p.id = "t";
+  p.source = "t.yaml";
+  p.checks = {make_check("c", "SELECT 1 AS compliant, 0 AS compliant")};
+  auto s = f.engine->validate(p);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message.find("two result columns are named 'compliant'") != std::string::npos);
+}
+
+TEST_CASE("evidence is capped in bytes as well as rows", "[engine]") {
+  Fixture f;
+  PolicyPack p;
+  p.id = "t";
+  p.source = "t.yaml";
+  p.checks = {
+      make_check("wide", "SELECT n, hex(zeroblob(200000)) AS blob, 1 AS compliant FROM test_numbers")};
+  const std::vector<PolicyPack> packs{p};
+  auto r = f.engine->scan(packs);
+  const auto& e = result(r, "wide").evidence;
+  CHECK(e.total_rows == 5);
+  CHECK(e.rows.size() == 3);  // 400 kB each: the third crosses the 1 MiB cap
+  CHECK(e.truncated());
+}
+
+TEST_CASE("a warning repeated by every call of a collector is reported once", "[engine]") {
+  Fixture f;
+  auto q = f.engine->query("SELECT upper FROM test_echo WHERE arg IN ('a', 'b', 'c')");
+  REQUIRE(q.ok());
+  CHECK(q->collectors.size() == 3);
+  CHECK(q->warnings.size() == 1);
 }

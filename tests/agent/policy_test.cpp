@@ -1,6 +1,8 @@
 // Policy packs: structure, Annex A ids, and messages that name file, line and check.
 #include "policy.hpp"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "test_support.hpp"
@@ -151,4 +153,47 @@ TEST_CASE("load_policy_paths reads directories in order and refuses duplicates a
   auto one = load_policy_paths({d.path() + "/p/a.yml"});
   REQUIRE(one.ok());
   CHECK(one->size() == 1);
+}
+
+TEST_CASE("parameters are typed as YAML 1.2 says, or refused", "[policy]") {
+  auto pack = [](const std::string& params) {
+    return "id: p\ntitle: t\nversion: '1'\nparameters:\n" + params +
+           "checks:\n  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
+           "    query: SELECT 1 AS compliant\n    remediation: R\n";
+  };
+  auto ok = parse_policy(pack("  f: 4.5\n  e: 1e3\n  s: '4.5'\n  l: [1, 2.5, x]\n  t: true\n"), "p.yaml");
+  REQUIRE(ok.ok());
+  CHECK(std::get<double>(ok->parameters.at("f")) == 4.5);
+  CHECK(std::get<double>(ok->parameters.at("e")) == 1000.0);
+  CHECK(std::get<std::string>(ok->parameters.at("s")) == "4.5");
+  CHECK(std::get<std::string>(ok->parameters.at("l")) == "[1,2.5E0,\"x\"]");
+  CHECK(std::get<std::int64_t>(ok->parameters.at("t")) == 1);
+
+  auto null = parse_policy(pack("  n: ~\n"), "p.yaml");
+  REQUIRE_FALSE(null.ok());
+  CHECK(null.error().message.find("p.yaml:5: parameter 'n' has no value (null)") != std::string::npos);
+  auto huge = parse_policy(pack("  h: 99999999999999999999\n"), "p.yaml");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().message.find("integer 99999999999999999999 is out of range") != std::string::npos);
+}
+
+TEST_CASE("aliases cannot blow a small file up into huge parameters", "[policy]") {
+  std::string yaml =
+      "id: p\ntitle: t\nversion: '1'\nparameters:\n  a: &big " + std::string(100000, 'x') + "\n  b: [";
+  for (int i = 0; i < 200; ++i) yaml += (i ? ", " : "") + std::string("*big");
+  yaml +=
+      "]\nchecks:\n  - id: c1\n    title: T\n    severity: high\n    controls: { iso27001-2022: [A.8.5] }\n"
+      "    query: SELECT 1 AS compliant\n    remediation: R\n";
+  auto p = parse_policy(yaml, "p.yaml");
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.error().message.find("bytes in all") != std::string::npos);
+}
+
+TEST_CASE("policy files must be regular files", "[policy]") {
+  vigil::test::TempDir d;
+  const std::string fifo = d.path() + "/pack.yaml";
+  REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+  auto r = load_policy_paths({fifo});  // must not block
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find("not a regular file") != std::string::npos);
 }

@@ -61,3 +61,17 @@ TEST_CASE("octal modes", "[strings]") {
   CHECK_FALSE(parse_octal_mode("").has_value());
   CHECK_FALSE(parse_octal_mode("07777x").has_value());
 }
+
+TEST_CASE("terminal_safe escapes controls, C1 and bidirectional overrides", "[strings]") {
+  CHECK(terminal_safe("plain text") == "plain text");
+  CHECK(terminal_safe("a\x1b[2Jb") == "a\\x1b[2Jb");
+  CHECK(terminal_safe("x\ny") == "x\\x0ay");
+  CHECK(terminal_safe("x\ny", true) == "x\ny");
+  CHECK(terminal_safe("\xc2\x9b"
+                      "31m") == "\\u{009b}31m");
+  CHECK(terminal_safe("\xe2\x80\xae"
+                      "abc") == "\\u{202e}abc");
+  CHECK(terminal_safe("\xe2\x81\xa6") == "\\u{2066}");
+  CHECK(terminal_safe("caf\xc3\xa9 \xe2\x80\x94") == "caf\xc3\xa9 \xe2\x80\x94");  // é and an em dash stay
+  CHECK(terminal_safe("\xff") == "\xEF\xBF\xBD");
+}
