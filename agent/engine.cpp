@@ -254,7 +254,101 @@ StepOutcome run_statement(sql::Statement& s, ScanState& st, std::chrono::millise
   return {false, sqlite3_errmsg(db)};
 }
 
+void set_verdict(CheckResult& r, Verdict v, std::string message) {
+  r.verdict = v;
+  r.message = std::move(message);
+}
+
+// The verdict of a query that ran: the rules in docs/policies.md.
+void judge(CheckResult& r, OnEmpty on_empty, std::size_t not_compliant, std::size_t null_compliant) {
+  const std::size_t total = r.evidence.total_rows;
+  if (total == 0) {
+    switch (on_empty) {
+      case OnEmpty::pass:
+        return set_verdict(r, Verdict::pass, "no rows (on_empty: pass)");
+      case OnEmpty::error:
+        return set_verdict(r, Verdict::error, "no rows: no evidence");
+      case OnEmpty::fail:
+        return set_verdict(r, Verdict::fail, "no rows: no evidence");
+    }
+  }
+  if (not_compliant + null_compliant == 0) {
+    return set_verdict(r, Verdict::pass, "all " + std::to_string(total) + " rows compliant");
+  }
+  std::string message =
+      std::to_string(not_compliant + null_compliant) + " of " + std::to_string(total) + " rows not compliant";
+  if (null_compliant > 0) {
+    message += " (" + std::to_string(null_compliant) + " with compliant NULL: unknown is not compliant)";
+  }
+  set_verdict(r, Verdict::fail, std::move(message));
+}
+
 }  // namespace
+
+bool Engine::check_applies(const PolicyPack& pack, const Check& check, const ScanOptions& opts,
+                           CheckResult& r) {
+  if (check.applies_when.empty()) return true;
+  auto s = prepare_checked(check.applies_when);
+  Status bound = s ? bind_parameters(*s, pack) : Status(s.error());
+  if (!bound.ok()) {
+    set_verdict(r, Verdict::error, "applies_when: " + bound.error().message);
+    return false;
+  }
+  std::size_t rows = 0;
+  auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement&) { ++rows; });
+  if (!out.ok) {
+    set_verdict(r, Verdict::error, "applies_when: " + out.error);
+    return false;
+  }
+  if (rows == 0) {
+    set_verdict(r, Verdict::not_applicable, "applies_when returned no rows");
+    return false;
+  }
+  return true;
+}
+
+void Engine::evaluate_query(const PolicyPack& pack, const Check& check, const ScanOptions& opts,
+                            CheckResult& r) {
+  auto s = prepare_checked(check.query);
+  Status bound = s ? bind_parameters(*s, pack) : Status(s.error());
+  if (!bound.ok()) return set_verdict(r, Verdict::error, "query: " + bound.error().message);
+  const int compliant_col = find_compliant_column(*s);
+  if (compliant_col < 0) return set_verdict(r, Verdict::error, "query: has no column named 'compliant'");
+  for (int i = 0; i < s->column_count(); ++i) r.evidence.columns.push_back(s->column_name(i));
+  std::size_t not_compliant = 0, null_compliant = 0;
+  EvidenceSink sink(r.evidence, opts.evidence_cap, opts.evidence_byte_cap);
+  auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement& st) {
+    if (st.column_is_null(compliant_col)) {
+      ++null_compliant;
+    } else if (st.column_int(compliant_col) == 0) {
+      ++not_compliant;
+    }
+    sink.take(st);
+  });
+  if (!out.ok) {
+    r.evidence = {};  // rows of a statement that failed half-way prove nothing
+    return set_verdict(r, Verdict::error, "query: " + out.error);
+  }
+  judge(r, check.on_empty, not_compliant, null_compliant);
+}
+
+CheckResult Engine::run_check(const PolicyPack& pack, const Check& check, const ScanOptions& opts) {
+  const auto start = Clock::now();
+  CheckResult r;
+  r.pack = &pack;
+  r.check = &check;
+  state_->tables_read.clear();
+  // A throw below is a bug, but it must cost one check, not the scan.
+  try {
+    if (check_applies(pack, check, opts, r)) evaluate_query(pack, check, opts, r);
+  } catch (const std::exception& e) {
+    r.evidence = {};
+    set_verdict(r, Verdict::error, std::string("internal error: ") + e.what());
+  }
+  r.tables.assign(state_->tables_read.begin(), state_->tables_read.end());
+  r.duration_ms = ms_since(start);
+  return r;
+}
 
 ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions& opts) {
   begin_scan();
@@ -269,102 +363,7 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
   for (const auto& pack : packs) {
     report.packs.push_back(&pack);
     for (const auto& check : pack.checks) {
-      if (!only.empty() && only.count(check.id) == 0) continue;
-      const auto start = Clock::now();
-      CheckResult r;
-      r.pack = &pack;
-      r.check = &check;
-      state_->tables_read.clear();
-
-      // A throw anywhere below is a bug, but it must cost one check, not the scan.
-      try {
-        bool applies = true;
-        if (!check.applies_when.empty()) {
-          auto s = prepare_checked(check.applies_when);
-          Status b = s ? bind_parameters(*s, pack) : Status(s.error());
-          if (!b.ok()) {
-            r.verdict = Verdict::error;
-            r.message = "applies_when: " + b.error().message;
-            applies = false;
-          } else {
-            std::size_t rows = 0;
-            auto out =
-                run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement&) { ++rows; });
-            if (!out.ok) {
-              r.verdict = Verdict::error;
-              r.message = "applies_when: " + out.error;
-              applies = false;
-            } else if (rows == 0) {
-              r.verdict = Verdict::not_applicable;
-              r.message = "applies_when returned no rows";
-              applies = false;
-            }
-          }
-        }
-        if (applies) {
-          auto s = prepare_checked(check.query);
-          Status b = s ? bind_parameters(*s, pack) : Status(s.error());
-          if (!b.ok()) {
-            r.verdict = Verdict::error;
-            r.message = "query: " + b.error().message;
-          } else {
-            const int compliant_col = find_compliant_column(*s);
-            for (int i = 0; i < s->column_count(); ++i) r.evidence.columns.push_back(s->column_name(i));
-            std::size_t noncompliant = 0, null_compliant = 0;
-            EvidenceSink sink(r.evidence, opts.evidence_cap, opts.evidence_byte_cap);
-            auto out = run_statement(*s, *state_, opts.check_timeout, db_.get(), [&](sql::Statement& st) {
-              if (compliant_col >= 0) {
-                if (st.column_is_null(compliant_col)) {
-                  ++null_compliant;
-                } else if (st.column_int(compliant_col) == 0) {
-                  ++noncompliant;
-                }
-              }
-              sink.take(st);
-            });
-            if (!out.ok) {
-              r.verdict = Verdict::error;
-              r.message = "query: " + out.error;
-              r.evidence = {};
-            } else if (compliant_col < 0) {
-              r.verdict = Verdict::error;
-              r.message = "query: has no column named 'compliant'";
-            } else if (r.evidence.total_rows == 0) {
-              switch (check.on_empty) {
-                case OnEmpty::pass:
-                  r.verdict = Verdict::pass;
-                  r.message = "no rows (on_empty: pass)";
-                  break;
-                case OnEmpty::error:
-                  r.verdict = Verdict::error;
-                  r.message = "no rows: no evidence";
-                  break;
-                case OnEmpty::fail:
-                  r.verdict = Verdict::fail;
-                  r.message = "no rows: no evidence";
-                  break;
-              }
-            } else if (noncompliant + null_compliant > 0) {
-              r.verdict = Verdict::fail;
-              r.message = std::to_string(noncompliant + null_compliant) + " of " +
-                          std::to_string(r.evidence.total_rows) + " rows not compliant";
-              if (null_compliant > 0) {
-                r.message +=
-                    " (" + std::to_string(null_compliant) + " with compliant NULL: unknown is not compliant)";
-              }
-            } else {
-              r.verdict = Verdict::pass;
-              r.message = "all " + std::to_string(r.evidence.total_rows) + " rows compliant";
-            }
-          }
-        }
-      } catch (const std::exception& e) {
-        r.verdict = Verdict::error;
-        r.message = std::string("internal error: ") + e.what();
-      }
-      r.tables.assign(state_->tables_read.begin(), state_->tables_read.end());
-      r.duration_ms = ms_since(start);
-      report.results.push_back(std::move(r));
+      if (only.empty() || only.count(check.id) != 0) report.results.push_back(run_check(pack, check, opts));
     }
   }
   // Describe the host from the same scan state (a check may already have read it).

@@ -113,6 +113,10 @@ class Engine {
  private:
   Result<sql::Statement> prepare_checked(std::string_view sql);
   void begin_scan();
+  CheckResult run_check(const PolicyPack& pack, const Check& check, const ScanOptions& opts);
+  // False when the check does not apply or applies_when failed (r says which).
+  bool check_applies(const PolicyPack& pack, const Check& check, const ScanOptions& opts, CheckResult& r);
+  void evaluate_query(const PolicyPack& pack, const Check& check, const ScanOptions& opts, CheckResult& r);
   sql::Database db_;
   std::unique_ptr<ScanState> state_;
 };

@@ -80,6 +80,14 @@ Check make_check(std::string id, std::string query, OnEmpty on_empty = OnEmpty::
   return c;
 }
 
+PolicyPack pack_of(std::vector<Check> checks) {
+  PolicyPack p;
+  p.id = "t";
+  p.source = "t.yaml";
+  p.checks = std::move(checks);
+  return p;
+}
+
 struct Fixture {
   vigil::test::TempDir dir;
   Host host = std::move(*Host::open(dir.path()));
@@ -146,10 +154,7 @@ TEST_CASE("verdict rules", "[engine]") {
 
 TEST_CASE("collector failures are errors for the checks that read them, and the scan goes on", "[engine]") {
   Fixture f;
-  PolicyPack p;
-  p.id = "t";
-  p.source = "t.yaml";
-  p.checks = {
+  PolicyPack p = pack_of({
       make_check("broken", "SELECT x, 1 AS compliant FROM test_broken", OnEmpty::pass),
       make_check("throws", "SELECT x, 1 AS compliant FROM test_throws", OnEmpty::pass),
       make_check("bad-row", "SELECT a, 1 AS compliant FROM test_bad_row"),
@@ -158,7 +163,7 @@ TEST_CASE("collector failures are errors for the checks that read them, and the 
       make_check("runaway",
                  "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) "
                  "SELECT max(i) AS i, 1 AS compliant FROM c"),
-  };
+  });
   REQUIRE(f.engine->validate(p).ok());
   ScanOptions opts;
   opts.check_timeout = std::chrono::milliseconds(200);
@@ -197,10 +202,7 @@ TEST_CASE("validation refuses bad SQL with file, check and reason", "[engine]") 
       {"PRAGMA writable_schema = 1", "query:"},
   };
   for (const auto& c : cases) {
-    PolicyPack p;
-    p.id = "t";
-    p.source = "t.yaml";
-    p.checks = {make_check("c", c.query)};
+    PolicyPack p = pack_of({make_check("c", c.query)});
     auto s = f.engine->validate(p);
     INFO(c.query);
     REQUIRE_FALSE(s.ok());
@@ -249,10 +251,7 @@ TEST_CASE("mode_within compares permission bits", "[engine]") {
 
 TEST_CASE("evidence is capped and the cap is reported", "[engine]") {
   Fixture f;
-  PolicyPack p;
-  p.id = "t";
-  p.source = "t.yaml";
-  p.checks = {make_check("many", "SELECT n, 1 AS compliant FROM test_numbers")};
+  PolicyPack p = pack_of({make_check("many", "SELECT n, 1 AS compliant FROM test_numbers")});
   ScanOptions opts;
   opts.evidence_cap = 2;
   const std::vector<PolicyPack> packs{p};
@@ -276,10 +275,7 @@ TEST_CASE("policy SQL is bounded: dangerous functions, value size, duplicate nam
   REQUIRE(dup.ok());
   CHECK(dup->rows.columns == std::vector<std::string>{"a", "a:2", "A:3"});
 
-  PolicyPack p;
-  p.id = "t";
-  p.source = "t.yaml";
-  p.checks = {make_check("c", "SELECT 1 AS compliant, 0 AS compliant")};
+  PolicyPack p = pack_of({make_check("c", "SELECT 1 AS compliant, 0 AS compliant")});
   auto s = f.engine->validate(p);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message.find("two result columns are named 'compliant'") != std::string::npos);
@@ -287,11 +283,8 @@ TEST_CASE("policy SQL is bounded: dangerous functions, value size, duplicate nam
 
 TEST_CASE("evidence is capped in bytes as well as rows", "[engine]") {
   Fixture f;
-  PolicyPack p;
-  p.id = "t";
-  p.source = "t.yaml";
-  p.checks = {
-      make_check("wide", "SELECT n, hex(zeroblob(200000)) AS blob, 1 AS compliant FROM test_numbers")};
+  PolicyPack p = pack_of(
+      {make_check("wide", "SELECT n, hex(zeroblob(200000)) AS blob, 1 AS compliant FROM test_numbers")});
   const std::vector<PolicyPack> packs{p};
   auto r = f.engine->scan(packs);
   const auto& e = result(r, "wide").evidence;
