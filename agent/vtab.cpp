@@ -6,6 +6,7 @@
 #include <exception>
 #include <optional>
 
+#include "debversion.hpp"
 #include "strings.hpp"
 
 namespace vigil::agent {
@@ -289,6 +290,21 @@ void mode_within(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_int(ctx, (*mode & ~*allowed) == 0 ? 1 : 0);
 }
 
+// deb_version_cmp(a, b): -1, 0 or 1 in dpkg's version order (epochs, '~'
+// before everything); NULL when either side is NULL.
+void deb_version_cmp(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  auto text = [](sqlite3_value* v) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    return std::string_view(p, static_cast<std::size_t>(sqlite3_value_bytes(v)));
+  };
+  const int c = deb_version_compare(text(argv[0]), text(argv[1]));
+  sqlite3_result_int(ctx, c < 0 ? -1 : (c > 0 ? 1 : 0));
+}
+
 // SQLite owns each Module from registration and frees it here when the
 // connection closes (or registration fails).
 void destroy_module(void* p) {
@@ -322,6 +338,9 @@ Status register_fact_tables(const sql::Database& db, ScanState& state) {
   int rc = sqlite3_create_function_v2(db.get(), "mode_within", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                                       mode_within, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return make_error(Errc::sql, "register mode_within: " + db.last_error());
+  rc = sqlite3_create_function_v2(db.get(), "deb_version_cmp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                                  deb_version_cmp, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return make_error(Errc::sql, "register deb_version_cmp: " + db.last_error());
   return {};
 }
 

@@ -300,3 +300,21 @@ TEST_CASE("a warning repeated by every call of a collector is reported once", "[
   CHECK(q->collectors.size() == 3);
   CHECK(q->warnings.size() == 1);
 }
+
+TEST_CASE("deb_version_cmp orders versions as dpkg does", "[engine]") {
+  Fixture f;
+  struct Case {
+    const char* sql;
+    std::int64_t expect;
+  };
+  const Case cases[] = {{"SELECT deb_version_cmp('1.0~rc1', '1.0')", -1},
+                        {"SELECT deb_version_cmp('1:0.1', '9.9')", 1},
+                        {"SELECT deb_version_cmp('1:9.2p1-2+deb12u3', '1:9.2p1-2+deb12u3')", 0},
+                        {"SELECT deb_version_cmp(NULL, '1') IS NULL", 1}};
+  for (const auto& c : cases) {
+    INFO(c.sql);
+    auto q = f.engine->query(c.sql);
+    REQUIRE(q.ok());
+    CHECK(std::get<std::int64_t>(q->rows.rows[0][0]) == c.expect);
+  }
+}

@@ -1,0 +1,307 @@
+// The apt_lists and apt_updates tables: the repositories of apt's last
+// update (its Release files) and, for each installed package, the newest
+// version its downloaded lists offer. Files only; apt is never run.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <map>
+
+#include "apt.hpp"
+#include "apt_internal.hpp"
+#include "collector.hpp"
+#include "deb_packages.hpp"
+#include "debversion.hpp"
+#include "strings.hpp"
+
+namespace vigil::collectors {
+
+using namespace apt_detail;
+
+std::optional<std::string_view> clearsigned_body(std::string_view text) noexcept {
+  // Line by line: armor lines may end in CRLF.
+  enum { kBefore, kHeaders, kBody, kSignature } where = kBefore;
+  std::size_t body = 0, body_end = 0, pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = std::min(text.find('\n', pos), text.size());
+    std::string_view line = trim(text.substr(pos, eol - pos));
+    if (where == kBefore && line == "-----BEGIN PGP SIGNED MESSAGE-----") {
+      where = kHeaders;
+    } else if (where == kHeaders && line.empty()) {
+      where = kBody;
+      body = eol + 1;
+    } else if (where == kBody && line == "-----BEGIN PGP SIGNATURE-----") {
+      where = kSignature;
+      body_end = pos;
+    } else if (where == kSignature && line == "-----END PGP SIGNATURE-----") {
+      return text.substr(body, body_end - body);
+    }
+    pos = eol + 1;
+  }
+  return std::nullopt;
+}
+
+AptRelease parse_release(std::string_view text, std::vector<ParseIssue>* issues) {
+  AptRelease r;
+  bool done = false;
+  std::array<std::pair<std::string_view, std::optional<std::string>*>, 6> targets{
+      {{"Origin", &r.origin},
+       {"Label", &r.label},
+       {"Suite", &r.suite},
+       {"Codename", &r.codename},
+       {"Date", &r.date},
+       {"Valid-Until", &r.valid_until}}};
+  auto on_field = [&](const Field& f) {
+    if (done) return;
+    std::string_view name = f.name;
+    if (name.substr(0, 2) == "- ") name.remove_prefix(2);  // dash-escaped in a clear-signed body
+    for (auto& [key, target] : targets) {
+      if (!iequals(name, key)) continue;
+      if (*target) {
+        add_issue(issues, f.line, "duplicate " + std::string(key) + " field; the first is used");
+      } else {
+        *target = std::string(f.value);
+      }
+    }
+  };
+  read_paragraphs(
+      text, false, on_field, [&](int) { done = true; }, issues);
+  return r;
+}
+
+bool release_is_security(const AptRelease& r) noexcept {
+  return (r.label && *r.label == "Debian-Security") || (r.suite && ends_with(*r.suite, "-security")) ||
+         (r.codename && ends_with(*r.codename, "-security"));
+}
+
+void scan_packages_index(std::string_view text, const std::function<void(const PackageIndexEntry&)>& fn,
+                         std::vector<ParseIssue>* issues) {
+  PackageIndexEntry e;
+  bool has_package = false, has_version = false;
+  auto on_field = [&](const Field& f) {
+    if (iequals(f.name, "Package")) {
+      e.name = f.value;
+      has_package = true;
+    } else if (iequals(f.name, "Version")) {
+      e.version = f.value;
+      has_version = true;
+    } else if (iequals(f.name, "Architecture")) {
+      e.architecture = f.value;
+    }
+  };
+  auto on_end = [&](int line) {
+    e.line = line;
+    if (!has_package || e.name.empty() || !has_version || e.version.empty()) {
+      add_issue(issues, line, "paragraph without Package or Version; skipped");
+    } else {
+      fn(e);
+    }
+    e = PackageIndexEntry{};
+    has_package = has_version = false;
+  };
+  read_paragraphs(text, false, on_field, on_end, issues);
+}
+
+std::optional<std::string_view> packages_list_architecture(std::string_view file_name) noexcept {
+  constexpr std::string_view kSuffix = "_Packages";
+  constexpr std::string_view kBinary = "_binary-";
+  if (!ends_with(file_name, kSuffix)) return std::nullopt;
+  file_name.remove_suffix(kSuffix.size());
+  std::size_t at = file_name.rfind(kBinary);
+  if (at == std::string_view::npos || at + kBinary.size() == file_name.size()) return std::nullopt;
+  return file_name.substr(at + kBinary.size());
+}
+
+namespace {
+
+constexpr std::string_view kStatusFile = "/var/lib/dpkg/status";
+constexpr std::size_t kStatusCap = 64u * 1024u * 1024u;  // as deb_packages
+// Debian's main amd64 Packages is ~50 MiB uncompressed; one is held at a time.
+constexpr std::size_t kPackagesCap = 256u * 1024u * 1024u;
+
+struct ListRelease {
+  std::string file;
+  std::string prefix;  // file name up to "InRelease"/"Release": the repository's lists share it
+  AptRelease release;
+  std::optional<std::int64_t> mtime;
+};
+
+std::vector<ListRelease> load_releases(CollectContext& ctx) {
+  std::vector<ListRelease> out;
+  auto files = glob_all(ctx, {"/var/lib/apt/lists/*_InRelease", "/var/lib/apt/lists/*_Release"});
+  if (files.empty()) ctx.warn(std::string(kListsDir), "no Release files: apt has no lists (never updated?)");
+  for (auto& path : files) {
+    auto file = read_or_warn(ctx, path, kDefaultReadCap);
+    if (!file) continue;
+    std::string_view text = file->data;
+    bool inrelease = ends_with(path, "_InRelease");
+    if (inrelease) {
+      auto body = clearsigned_body(text);
+      if (!body) {
+        ctx.warn(path, "not a complete clear-signed message; apt would not use it");
+        continue;
+      }
+      text = *body;
+    }
+    std::vector<ParseIssue> issues;
+    ListRelease r{path, "", parse_release(text, &issues), std::nullopt};
+    warn_issues(ctx, path, issues);
+    std::string_view name = base_name(path);
+    r.prefix = std::string(name.substr(0, name.size() - (inrelease ? 9 : 7)));
+    if (auto st = ctx.host().stat(path, true)) r.mtime = st->mtime;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status collect_lists(CollectContext& ctx, std::vector<Row>& rows) {
+  for (const auto& l : load_releases(ctx)) {
+    const auto& r = l.release;
+    rows.push_back(Row{opt_text(r.origin), opt_text(r.label), opt_text(r.suite), opt_text(r.codename),
+                       opt_text(r.date), opt_text(r.valid_until), text_value(l.file),
+                       l.mtime ? int_value(*l.mtime) : null_value(), bool_value(release_is_security(r))});
+  }
+  return Status::success();
+}
+
+struct Candidate {
+  const DebPackage* installed = nullptr;
+  std::string version;  // empty until a list offers the package
+  std::string list;
+  bool security = false;
+};
+
+// Whether a list paragraph of architecture arch can upgrade an installed
+// package: same architecture, or 'all' (packages move between any and all).
+bool arch_matches(std::string_view installed, std::string_view arch, std::string_view native) noexcept {
+  return arch == installed || arch == "all" || (installed == "all" && !native.empty() && arch == native);
+}
+
+void scan_list(CollectContext& ctx, const std::string& path, bool security, std::string_view native,
+               std::map<std::string, std::vector<Candidate>, std::less<>>& by_name) {
+  auto file = read_or_warn(ctx, path, kPackagesCap);
+  if (!file) return;
+  auto list_arch = packages_list_architecture(base_name(path));
+  std::vector<ParseIssue> issues;
+  scan_packages_index(
+      file->data,
+      [&](const PackageIndexEntry& e) {
+        auto it = by_name.find(e.name);
+        if (it == by_name.end()) return;
+        std::string_view arch = e.architecture.empty() ? list_arch.value_or("") : e.architecture;
+        for (auto& c : it->second) {
+          if (!arch_matches(*c.installed->architecture, arch, native)) continue;
+          int order = c.version.empty() ? 1 : deb_version_compare(e.version, c.version);
+          // The same version from a security list names that list.
+          if (order > 0 || (order == 0 && security && !c.security)) {
+            c.version = std::string(e.version);
+            c.list = path;
+            c.security = security;
+          }
+        }
+      },
+      &issues);
+  warn_issues(ctx, path, issues);
+}
+
+Status collect_updates(CollectContext& ctx, std::vector<Row>& rows) {
+  auto status = ctx.host().read_file(kStatusFile, ReadOptions{.max_bytes = kStatusCap});
+  if (status.is(Errc::not_found)) {
+    ctx.warn(std::string(kStatusFile), "file absent: no dpkg database");
+    return Status::success();
+  }
+  if (!status)
+    return make_error(status.error().code, std::string(kStatusFile) + ": " + status.error().message);
+  // Its parse issues are reported by deb_packages.
+  const auto packages = parse_dpkg_status(status->data);
+  status->data = std::string();  // one file's text at a time
+  std::string native;
+  std::map<std::string, std::vector<Candidate>, std::less<>> by_name;
+  for (const auto& p : packages) {
+    if (p.name == "dpkg" && p.architecture) native = *p.architecture;
+    if (!p.state || !dpkg_state_installed(*p.state) || !p.version || !p.architecture) continue;
+    by_name[p.name].push_back(Candidate{&p, "", "", false});
+  }
+  auto releases = load_releases(ctx);
+  for (const auto& path : glob_all(ctx, {"/var/lib/apt/lists/*_Packages*"})) {
+    std::string_view name = base_name(path);
+    if (!ends_with(name, "_Packages")) {
+      std::string_view ext = name.substr(name.rfind('.') + 1);
+      for (std::string_view compressed : {"gz", "xz", "lz4", "bz2", "zst", "lzma"}) {
+        if (ext == compressed) ctx.warn(path, "compressed list (Acquire::GzipIndexes) not read; skipped");
+      }
+      continue;
+    }
+    // The list's own Release: the longest file-name prefix it shares.
+    const ListRelease* owner = nullptr;
+    for (const auto& r : releases) {
+      if (name.substr(0, r.prefix.size()) == r.prefix && (!owner || r.prefix.size() > owner->prefix.size())) {
+        owner = &r;
+      }
+    }
+    scan_list(ctx, path, owner != nullptr && release_is_security(owner->release), native, by_name);
+  }
+  for (const auto& p : packages) {
+    auto it = by_name.find(p.name);
+    if (it == by_name.end()) continue;
+    for (const auto& c : it->second) {
+      if (c.installed != &p || c.version.empty()) continue;
+      rows.push_back(Row{text_value(p.name), text_value(*p.architecture), text_value(*p.version),
+                         text_value(c.version), text_value(c.list), bool_value(c.security),
+                         bool_value(deb_version_compare(c.version, *p.version) > 0)});
+    }
+  }
+  return Status::success();
+}
+
+using T = ColumnType;
+
+TableDef apt_lists_table() {
+  return TableDef{
+      "apt_lists",
+      "One row per Release or InRelease file in /var/lib/apt/lists: the repositories of the last "
+      "successful 'apt update'. The signature of InRelease is not checked (apt did before storing it).",
+      {
+          {"origin", T::text, "Origin (Debian); NULL when absent"},
+          {"label", T::text, "Label (Debian, Debian-Security)"},
+          {"suite", T::text, "Suite (stable, stable-security)"},
+          {"codename", T::text, "Codename (bookworm, bookworm-security)"},
+          {"date", T::text, "Date as written (RFC 2822, UTC)"},
+          {"valid_until", T::text, "Valid-Until as written; NULL when the repository sets none"},
+          {"file", T::text, "the Release or InRelease file"},
+          {"mtime", T::integer,
+           "modification time of the file (seconds since the epoch): when apt last "
+           "fetched it"},
+          {"is_security", T::integer,
+           "1 when Label is Debian-Security or Suite or Codename ends in "
+           "'-security' (never from the host name)"},
+      },
+      guarded("apt_lists", collect_lists),
+  };
+}
+
+TableDef apt_updates_table() {
+  return TableDef{
+      "apt_updates",
+      "One row per installed package (dpkg state installed) that some uncompressed *_Packages list in "
+      "/var/lib/apt/lists offers, with the newest version offered for its architecture (or 'all'), in "
+      "dpkg's order. Pins and priorities are not applied. Compressed lists are skipped with a warning.",
+      {
+          {"name", T::text, "package name"},
+          {"architecture", T::text, "architecture of the installed package"},
+          {"installed_version", T::text, "version in /var/lib/dpkg/status"},
+          {"candidate_version", T::text, "newest version offered by the lists"},
+          {"candidate_list", T::text, "the Packages file offering it (a security list when several do)"},
+          {"security", T::integer, "1 when that list belongs to a security repository (see apt_lists)"},
+          {"pending", T::integer, "1 when candidate_version is newer than installed_version"},
+      },
+      guarded("apt_updates", collect_updates),
+  };
+}
+
+}  // namespace
+
+VIGIL_REGISTER_TABLE(apt_lists_table());
+VIGIL_REGISTER_TABLE(apt_updates_table());
+
+}  // namespace vigil::collectors
