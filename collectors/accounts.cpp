@@ -432,18 +432,6 @@ Status collect_groups(CollectContext& ctx, std::vector<Row>& rows) {
   return Status::success();
 }
 
-// Turns a throw (out of memory) into the table's error, with its message.
-template <typename Fn>
-CollectFn guarded(const char* table, Fn fn) {
-  return [table, fn](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-    try {
-      return fn(ctx, rows);
-    } catch (const std::exception& e) {
-      return make_error(Errc::internal, std::string(table) + ": " + e.what());
-    }
-  };
-}
-
 TableDef users_table() {
   using T = ColumnType;
   return TableDef{
@@ -483,7 +471,7 @@ TableDef users_table() {
           {"line", T::integer, "1-based line in /etc/passwd"},
           {"shadow_line", T::integer, "1-based line in /etc/shadow, NULL without an entry"},
       },
-      guarded("users", collect_users),
+      collect_users,
   };
 }
 
@@ -503,7 +491,7 @@ TableDef groups_table() {
           {"file", T::text, "/etc/group"},
           {"line", T::integer, "1-based line in /etc/group"},
       },
-      guarded("groups", collect_groups),
+      collect_groups,
   };
 }
 

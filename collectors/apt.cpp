@@ -90,16 +90,6 @@ Value opt_text(const std::optional<std::string>& v) {
   return v ? text_value(*v) : null_value();
 }
 
-CollectFn guarded(const char* table, Status (*fn)(CollectContext&, std::vector<Row>&)) {
-  return [table, fn](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-    try {
-      return fn(ctx, rows);
-    } catch (const std::exception& e) {
-      return make_error(Errc::internal, std::string(table) + ": " + e.what());
-    }
-  };
-}
-
 }  // namespace apt_detail
 
 using namespace apt_detail;
@@ -318,7 +308,7 @@ TableDef apt_sources_table() {
           {"file", T::text, "the sources file"},
           {"line", T::integer, "line of the entry (one-line) or of its stanza (deb822)"},
       },
-      guarded("apt_sources", collect_sources),
+      collect_sources,
   };
 }
 

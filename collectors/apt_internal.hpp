@@ -101,7 +101,5 @@ std::vector<std::string> glob_all(CollectContext& ctx, std::initializer_list<std
 std::optional<FileContent> read_or_warn(CollectContext& ctx, const std::string& path, std::size_t cap,
                                         bool quiet_absent = false);
 Value opt_text(const std::optional<std::string>& v);
-// The firewall: no exception leaves a table's collect().
-CollectFn guarded(const char* table, Status (*fn)(CollectContext&, std::vector<Row>&));
 
 }  // namespace vigil::collectors::apt_detail

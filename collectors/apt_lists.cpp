@@ -276,7 +276,7 @@ TableDef apt_lists_table() {
            "1 when Label is Debian-Security or Suite or Codename ends in "
            "'-security' (never from the host name)"},
       },
-      guarded("apt_lists", collect_lists),
+      collect_lists,
   };
 }
 
@@ -295,7 +295,7 @@ TableDef apt_updates_table() {
           {"security", T::integer, "1 when that list belongs to a security repository (see apt_lists)"},
           {"pending", T::integer, "1 when candidate_version is newer than installed_version"},
       },
-      guarded("apt_updates", collect_updates),
+      collect_updates,
   };
 }
 

@@ -208,13 +208,7 @@ TableDef deb_packages_table() {
           {"file", T::text, "/var/lib/dpkg/status"},
           {"line", T::integer, "1-based line where the stanza starts"},
       },
-      [](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-        try {
-          return collect(ctx, rows);
-        } catch (const std::exception& e) {
-          return make_error(Errc::internal, std::string("deb_packages: ") + e.what());
-        }
-      },
+      collect,
   };
 }
 

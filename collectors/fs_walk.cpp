@@ -38,17 +38,6 @@ struct DirCloser {
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
-FileType type_of(mode_t m) noexcept {
-  if (S_ISREG(m)) return FileType::regular;
-  if (S_ISDIR(m)) return FileType::directory;
-  if (S_ISLNK(m)) return FileType::symlink;
-  if (S_ISCHR(m)) return FileType::char_device;
-  if (S_ISBLK(m)) return FileType::block_device;
-  if (S_ISFIFO(m)) return FileType::fifo;
-  if (S_ISSOCK(m)) return FileType::socket;
-  return FileType::unknown;
-}
-
 // Names of the host's own accounts (never the scanning machine's NSS: the
 // root may be an image). Without the database no id counts as unknown.
 struct IdNames {
@@ -183,7 +172,7 @@ UniqueFd Walker::open_start(int root_fd, const std::string& start, std::string& 
 }
 
 void Walker::record(const std::string& parent, const char* name, const struct stat& st) {
-  const FileType type = type_of(st.st_mode);
+  const FileType type = file_type_from_mode(st.st_mode);
   const unsigned mode = static_cast<unsigned>(st.st_mode) & 07777u;
   const auto kinds = fs_finding_kinds(type, mode, users_.knows(st.st_uid), groups_.knows(st.st_gid));
   if (kinds.empty()) return;
@@ -375,11 +364,7 @@ TableDef fs_findings_table() {
       "whether the walk was complete.",
       std::move(cols),
       [](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-        try {
-          return collect_fs_findings(ctx, rows, WalkOptions{});
-        } catch (const std::exception& e) {
-          return make_error(Errc::internal, std::string("fs_findings: ") + e.what());
-        }
+        return collect_fs_findings(ctx, rows, WalkOptions{});
       },
   };
 }

@@ -23,7 +23,9 @@ namespace {
 constexpr int kMaxSymlinkHops = 40;  // Linux's own limit (MAXSYMLINKS)
 constexpr std::size_t kMaxDirEntries = 200000;
 
-FileType type_of(mode_t m) noexcept {
+}  // namespace
+
+FileType file_type_from_mode(unsigned m) noexcept {
   if (S_ISREG(m)) return FileType::regular;
   if (S_ISDIR(m)) return FileType::directory;
   if (S_ISLNK(m)) return FileType::symlink;
@@ -34,9 +36,11 @@ FileType type_of(mode_t m) noexcept {
   return FileType::unknown;
 }
 
+namespace {
+
 FileStat to_file_stat(const struct stat& st) {
   FileStat fs;
-  fs.type = type_of(st.st_mode);
+  fs.type = file_type_from_mode(st.st_mode);
   fs.mode = static_cast<unsigned>(st.st_mode) & 07777u;
   fs.uid = st.st_uid;
   fs.gid = st.st_gid;
@@ -252,8 +256,8 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
   if (!r) return std::move(r).error();
   const mode_t m = r->st.st_mode;
   if (!S_ISREG(m)) {
-    return make_error(Errc::not_regular,
-                      shown + ": not a regular file (" + file_type_name(type_of(m)) + "), not read");
+    return make_error(Errc::not_regular, shown + ": not a regular file (" +
+                                             file_type_name(file_type_from_mode(m)) + "), not read");
   }
   if (static_cast<std::uint64_t>(r->st.st_size) > opts.max_bytes) {
     return make_error(Errc::too_large, shown + ": " + std::to_string(r->st.st_size) +
@@ -325,7 +329,7 @@ Result<std::vector<DirEntry>> Host::list_dir(std::string_view path) const {
     de.name = std::string(name);
     struct stat st {};
     if (::fstatat(::dirfd(dir.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-      de.type = type_of(st.st_mode);
+      de.type = file_type_from_mode(st.st_mode);
     out.push_back(std::move(de));
   }
   if (errno != 0) return make_error(Errc::io, shown + ": readdir: " + errno_text(errno));

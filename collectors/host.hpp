@@ -23,6 +23,8 @@ inline constexpr std::size_t kDefaultReadCap = 16u * 1024u * 1024u;  // 16 MiB
 
 enum class FileType { regular, directory, symlink, char_device, block_device, fifo, socket, unknown };
 const char* file_type_name(FileType t) noexcept;
+// The type bits of a stat(2) st_mode.
+FileType file_type_from_mode(unsigned st_mode) noexcept;
 
 struct FileStat {
   FileType type = FileType::unknown;

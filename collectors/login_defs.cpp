@@ -145,17 +145,6 @@ Status collect_pam_config(CollectContext& ctx, std::vector<Row>& rows) {
   return Status::success();
 }
 
-// Turns a throw (out of memory) into the table's error, with its message.
-CollectFn guarded(const char* table, Status (*fn)(CollectContext&, std::vector<Row>&)) {
-  return [table, fn](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-    try {
-      return fn(ctx, rows);
-    } catch (const std::exception& e) {
-      return make_error(Errc::internal, std::string(table) + ": " + e.what());
-    }
-  };
-}
-
 using T = ColumnType;
 
 TableDef login_defs_table() {
@@ -176,7 +165,7 @@ TableDef login_defs_table() {
           {"file", T::text, "/etc/login.defs"},
           {"line", T::integer, "1-based line"},
       },
-      guarded("login_defs", collect_login_defs),
+      collect_login_defs,
   };
 }
 
@@ -197,7 +186,7 @@ TableDef pam_config_table() {
           {"file", T::text, "host path of the file"},
           {"line", T::integer, "1-based line"},
       },
-      guarded("pam_config", collect_pam_config),
+      collect_pam_config,
   };
 }
 

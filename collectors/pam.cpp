@@ -301,17 +301,6 @@ Status collect_pam_args(CollectContext& ctx, std::vector<Row>& rows) {
   return Status::success();
 }
 
-// Turns a throw (out of memory) into the table's error, with its message.
-CollectFn guarded(const char* table, Status (*fn)(CollectContext&, std::vector<Row>&)) {
-  return [table, fn](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-    try {
-      return fn(ctx, rows);
-    } catch (const std::exception& e) {
-      return make_error(Errc::internal, std::string(table) + ": " + e.what());
-    }
-  };
-}
-
 using T = ColumnType;
 
 TableDef pam_table() {
@@ -342,7 +331,7 @@ TableDef pam_table() {
            "1 when reached through a substack (done and die end only the substack)"},
           {"position", T::integer, "1-based order of the rule within its service and type"},
       },
-      guarded("pam", collect_pam),
+      collect_pam,
   };
 }
 
@@ -364,7 +353,7 @@ TableDef pam_args_table() {
           {"file", T::text, "host path of the file holding the line"},
           {"line", T::integer, "1-based line"},
       },
-      guarded("pam_args", collect_pam_args),
+      collect_pam_args,
   };
 }
 

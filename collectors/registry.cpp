@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 #include "collector.hpp"
 
@@ -29,6 +30,18 @@ void Registry::add(TableDef def) {
     std::fprintf(stderr, "vigil: duplicate collector table '%s'\n", def.name.c_str());
     std::abort();
   }
+  // The one firewall for every collector: whatever a collector throws (out
+  // of memory, a bug) becomes that table's error, so no exception leaves the
+  // collectors module and each collector file needs no try/catch of its own.
+  def.collect = [fn = std::move(def.collect)](CollectContext& ctx, std::vector<Row>& rows) -> Status {
+    try {
+      return fn(ctx, rows);
+    } catch (const std::exception& e) {
+      return make_error(Errc::internal, std::string("collector threw: ") + e.what());
+    } catch (...) {
+      return make_error(Errc::internal, "collector threw an unknown exception");
+    }
+  };
   tables_.push_back(std::move(def));
 }
 

@@ -346,17 +346,6 @@ Status collect_match(CollectContext& ctx, std::vector<Row>& rows) {
   return Status::success();
 }
 
-// Turns a throw (out of memory) into the table's error, with its message.
-CollectFn guarded(const char* table, Status (*fn)(CollectContext&, std::vector<Row>&)) {
-  return [table, fn](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-    try {
-      return fn(ctx, rows);
-    } catch (const std::exception& e) {
-      return make_error(Errc::internal, std::string(table) + ": " + e.what());
-    }
-  };
-}
-
 constexpr const char* kValueDoc =
     "the value as sshd -T prints it: yes/no and other enum words in canonical case (without-password reads "
     "prohibit-password, delayed and all read yes, loglevel/syslogfacility upper case); paths, user names, "
@@ -393,7 +382,7 @@ TableDef settings_table() {
           {"is_default", T::integer,
            "1 when the keyword is unset and the value is sshd's compiled-in default"},
       },
-      guarded("sshd_config", collect_settings),
+      collect_settings,
   };
 }
 
@@ -417,7 +406,7 @@ TableDef match_table() {
           {"match_file", T::text, "host path of the file holding the Match line"},
           {"match_line", T::integer, "1-based line of the Match line"},
       },
-      guarded("sshd_match", collect_match),
+      collect_match,
   };
 }
 

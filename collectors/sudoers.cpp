@@ -192,17 +192,6 @@ Status collect_aliases(CollectContext& ctx, std::vector<Row>& rows) {
   return Status::success();
 }
 
-// Turns a throw (out of memory) into the table's error, with its message.
-CollectFn guarded(const char* table, Status (*fn)(CollectContext&, std::vector<Row>&)) {
-  return [table, fn](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-    try {
-      return fn(ctx, rows);
-    } catch (const std::exception& e) {
-      return make_error(Errc::internal, std::string(table) + ": " + e.what());
-    }
-  };
-}
-
 constexpr const char* kFileDoc = "host path of the file holding the line";
 constexpr const char* kLineDoc = "1-based line (the first line of a continued one)";
 constexpr const char* kCommon =
@@ -242,7 +231,7 @@ TableDef rules_table() {
           {"file", T::text, kFileDoc},
           {"line", T::integer, kLineDoc},
       },
-      guarded("sudoers_rules", collect_rules),
+      collect_rules,
   };
 }
 
@@ -263,7 +252,7 @@ TableDef defaults_table() {
           {"file", T::text, kFileDoc},
           {"line", T::integer, kLineDoc},
       },
-      guarded("sudoers_defaults", collect_defaults),
+      collect_defaults,
   };
 }
 
@@ -281,7 +270,7 @@ TableDef aliases_table() {
           {"file", T::text, kFileDoc},
           {"line", T::integer, kLineDoc},
       },
-      guarded("sudoers_aliases", collect_aliases),
+      collect_aliases,
   };
 }
 
