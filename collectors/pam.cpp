@@ -289,13 +289,19 @@ Status collect_pam_args(CollectContext& ctx, std::vector<Row>& rows) {
   auto stacks = evaluate_on_host(ctx);
   if (!stacks) return stacks.error();
   for (const auto& r : stacks->rules) {
-    for (const auto& a : r.args) {
-      const auto eq = a.value.find('=');
-      rows.push_back(
-          Row{text_value(sanitize_utf8(r.service)), text_value(r.type), int_value(r.position),
-              text_value(sanitize_utf8(r.module)), text_value(sanitize_utf8(a.value.substr(0, eq))),
-              eq == std::string::npos ? null_value() : text_value(sanitize_utf8(a.value.substr(eq + 1))),
-              text_value(sanitize_utf8(r.file)), int_value(r.line)});
+    for (std::size_t i = 0; i < r.args.size(); ++i) {
+      const std::string& v = r.args[i].value;
+      const auto eq = v.find('=');
+      const std::string_view name = std::string_view(v).substr(0, eq);
+      // Modules read argv in order, so a later argument of the same name wins.
+      bool last = true;
+      for (std::size_t j = i + 1; j < r.args.size() && last; ++j) {
+        last = std::string_view(r.args[j].value).substr(0, r.args[j].value.find('=')) != name;
+      }
+      rows.push_back(Row{text_value(sanitize_utf8(r.service)), text_value(r.type), int_value(r.position),
+                         text_value(sanitize_utf8(r.module)), text_value(sanitize_utf8(name)),
+                         eq == std::string::npos ? null_value() : text_value(sanitize_utf8(v.substr(eq + 1))),
+                         bool_value(last), text_value(sanitize_utf8(r.file)), int_value(r.line)});
     }
   }
   return Status::success();
@@ -350,6 +356,8 @@ TableDef pam_args_table() {
           {"module", T::text, "basename of the module"},
           {"name", T::text, "the argument before the first '='"},
           {"value", T::text, "the argument after the first '='; NULL for a flag"},
+          {"effective", T::integer,
+           "1 for the last argument of this name on its rule (modules parse argv in order, so it wins)"},
           {"file", T::text, "host path of the file holding the line"},
           {"line", T::integer, "1-based line"},
       },

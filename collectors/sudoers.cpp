@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
+#include <string_view>
 #include <utility>
 
 #include "collector.hpp"
@@ -176,9 +178,16 @@ Status collect_rules(CollectContext& ctx, std::vector<Row>& rows) {
 Status collect_defaults(CollectContext& ctx, std::vector<Row>& rows) {
   auto s = evaluate_on_host(ctx);
   if (!s) return s.error();
+  // sudo applies Defaults in file order: the last global entry of a name is in force.
+  std::map<std::string_view, const SudoersDefault*> last;
   for (const auto& d : s->defaults) {
+    if (d.scope.empty()) last[d.name] = &d;
+  }
+  for (const auto& d : s->defaults) {
+    const bool effective = d.scope.empty() && last[d.name] == &d;
     rows.push_back(Row{text(d.scope), text(d.name), opt_text(d.value), bool_value(d.negated),
-                       d.op.empty() ? null_value() : text_value(d.op), text(d.file), int_value(d.line)});
+                       d.op.empty() ? null_value() : text_value(d.op), bool_value(effective), text(d.file),
+                       int_value(d.line)});
   }
   return Status::success();
 }
@@ -249,6 +258,9 @@ TableDef defaults_table() {
           {"value", T::text, "the value with quotes and escapes removed; NULL for a flag"},
           {"negated", T::integer, "1 for '!flag' (an odd number of '!')"},
           {"operator", T::text, "'=', '+=' or '-='; NULL for a flag"},
+          {"effective", T::integer,
+           "1 for the last global entry of its name (the one in force for flags and '=' values; '+=' and "
+           "'-=' of a list modify the entries before them); 0 for scoped entries"},
           {"file", T::text, kFileDoc},
           {"line", T::integer, kLineDoc},
       },

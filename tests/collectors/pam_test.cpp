@@ -381,6 +381,21 @@ TEST_CASE("pam and pam_args on a hardened host", "[pam]") {
   CHECK(remember);
 }
 
+TEST_CASE("pam_args: a later argument of the same name is the effective one", "[pam]") {
+  vigil::test::TempDir dir;
+  dir.write("etc/pam.d/common-password",
+            "password requisite pam_pwquality.so minlen=8 retry=3 minlen=14 enforce_for_root\n");
+  auto a = vigil::test::collect_ok(dir.path(), "pam_args");
+  REQUIRE(a.rows.size() == 4);
+  CHECK(a.text(0, "value") == "8");
+  CHECK(a.integer(0, "effective") == 0);
+  CHECK(a.integer(1, "effective") == 1);
+  CHECK(a.text(2, "value") == "14");
+  CHECK(a.integer(2, "effective") == 1);
+  CHECK(a.integer(3, "effective") == 1);
+  CHECK(a.is_null(3, "value"));
+}
+
 TEST_CASE("pam table: no /etc/pam.d warns, a loop through a symlink fails", "[pam]") {
   vigil::test::TempDir dir;
   dir.mkdir("etc");

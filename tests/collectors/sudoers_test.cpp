@@ -446,6 +446,25 @@ TEST_CASE("sudoers tables on a risky host", "[sudoers]") {
   const auto scoped = defaults.rows_where("scope", ":%ops");
   REQUIRE(scoped.size() == 2);
   CHECK(defaults.text(scoped[1], "value") == "SSH_AUTH_SOCK");
+  for (auto r : scoped) CHECK(defaults.integer(r, "effective") == 0);  // scoped entries are never global
+}
+
+TEST_CASE("sudoers_defaults: the last global entry of a name is effective", "[sudoers]") {
+  vigil::test::TempDir dir;
+  dir.write("etc/sudoers",
+            "Defaults use_pty\nDefaults:ops !use_pty\n@includedir /etc/sudoers.d\nDefaults logfile=/a\n");
+  dir.write("etc/sudoers.d/zz", "Defaults !use_pty, logfile=\"/var/log/sudo.log\"\n");
+  auto d = vigil::test::collect_ok(dir.path(), "sudoers_defaults");
+  // file order: use_pty, :ops !use_pty, (sudoers.d/zz) !use_pty, logfile, (back) logfile=/a
+  REQUIRE(d.rows.size() == 5);
+  const std::vector<std::int64_t> effective{0, 0, 1, 0, 1};
+  for (std::size_t i = 0; i < d.rows.size(); ++i) {
+    INFO(i);
+    CHECK(d.integer(i, "effective") == effective[i]);
+  }
+  CHECK(d.integer(2, "negated") == 1);
+  CHECK(d.text(2, "file") == "/etc/sudoers.d/zz");
+  CHECK(d.text(4, "value") == "/a");
 }
 
 TEST_CASE("a fifo in an includedir is skipped as sudo skips it; included by name it is an error",
