@@ -46,8 +46,10 @@ grouped by ISO/IEC 27001:2022 Annex A control. Nothing on the host is changed.
 Options:
   --root DIR         read the host under DIR (a fixture tree, a mounted image,
                      a container root); default /
-  --policy PATH      a policy pack file, or a directory of *.yaml/*.yml packs;
-                     repeatable; default: the built-in linux-baseline pack
+  --policy PATH      a policy pack file, a directory of *.yaml/*.yml packs, or
+                     a built-in pack: builtin:linux-baseline (host settings,
+                     fast), builtin:linux-filesystem (one walk of the whole
+                     filesystem); repeatable; default: both built-in packs
   --check ID         run only this check; repeatable
   --format FORMAT    table (default) or json (schema: docs/scan-report.md)
   --evidence-rows N  evidence rows kept per check (default 100)
@@ -194,13 +196,13 @@ int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   std::vector<PolicyPack> packs;
   const auto paths = args->all("policy");
   if (paths.empty()) {
-    auto builtin = builtin_baseline();
+    auto builtin = builtin_packs();
     if (!builtin) {
       err << "vigil: built-in policy is invalid (a build defect):\n"
           << terminal_safe(builtin.error().message, true) << "\n";
       return kExitUsage;
     }
-    packs.push_back(std::move(*builtin));
+    packs = std::move(*builtin);
   } else {
     auto loaded = load_policy_paths(paths);
     if (!loaded) {

@@ -23,6 +23,10 @@
 namespace vigil::agent {
 
 namespace {
+constexpr std::string_view kBuiltinPrefix = "builtin:";
+}  // namespace
+
+namespace {
 
 constexpr std::size_t kMaxPolicyBytes = 4u * 1024u * 1024u;
 
@@ -425,10 +429,12 @@ Result<PolicyPack> parse_policy(std::string_view yaml_text, const std::string& s
 Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>& paths,
                                                   const ControlCatalog& catalog) {
   namespace fs = std::filesystem;
-  std::vector<fs::path> files;
+  std::vector<fs::path> files;  // a "builtin:" entry stays as written
   for (const auto& p : paths) {
     std::error_code ec;
-    if (fs::is_directory(p, ec)) {
+    if (p.rfind(kBuiltinPrefix, 0) == 0) {
+      files.emplace_back(p);
+    } else if (fs::is_directory(p, ec)) {
       std::vector<fs::path> found;
       // The error_code forms throughout: increment() may fail too.
       for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
@@ -451,12 +457,15 @@ Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>
   std::vector<std::string> errors;
   std::map<std::string, std::string> owner;  // check id -> source
   for (const auto& f : files) {
-    auto text = read_policy_file(f);
-    if (!text) {
+    Result<PolicyPack> pack = make_error(Errc::internal, "");
+    if (f.native().rfind(kBuiltinPrefix, 0) == 0) {
+      pack = builtin_pack(f.native());
+    } else if (auto text = read_policy_file(f)) {
+      pack = parse_policy(*text, f.string(), catalog);
+    } else {
       errors.push_back(text.error().message);
       continue;
     }
-    auto pack = parse_policy(*text, f.string(), catalog);
     if (!pack) {
       errors.push_back(pack.error().message);
       continue;
@@ -474,8 +483,38 @@ Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>
   return packs;
 }
 
+namespace {
+
+struct BuiltinPack {
+  std::string_view source;  // "builtin:linux-baseline.yaml"
+  const std::string_view* text;
+};
+constexpr BuiltinPack kBuiltinPacks[] = {
+    {embedded::kBaselinePolicyName, &embedded::baseline_policy},
+    {embedded::kFilesystemPolicyName, &embedded::filesystem_policy},
+};
+
+}  // namespace
+
+Result<PolicyPack> builtin_pack(std::string_view name) {
+  std::vector<std::string> known;
+  for (const auto& b : kBuiltinPacks) {
+    const std::string_view without_ext = b.source.substr(0, b.source.size() - 5);  // ".yaml"
+    if (name == b.source || name == without_ext) return parse_policy(*b.text, std::string(b.source));
+    known.emplace_back(without_ext);
+  }
+  return make_error(Errc::not_found, std::string(name) + ": no such built-in policy pack (built in: " +
+                                         join(known, ", ") + ")");
+}
+
 Result<PolicyPack> builtin_baseline() {
-  return parse_policy(embedded::baseline_policy, std::string(embedded::kBaselinePolicyName));
+  return builtin_pack(embedded::kBaselinePolicyName);
+}
+
+Result<std::vector<PolicyPack>> builtin_packs() {
+  std::vector<std::string> sources;
+  for (const auto& b : kBuiltinPacks) sources.emplace_back(b.source);
+  return load_policy_paths(sources);
 }
 
 }  // namespace vigil::agent

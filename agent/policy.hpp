@@ -54,11 +54,16 @@ Result<PolicyPack> parse_policy(std::string_view yaml_text, const std::string& s
                                 const ControlCatalog& catalog = ControlCatalog::builtin());
 
 // Loads packs from files and directories (a directory contributes its *.yaml
-// and *.yml files in name order). Check ids must be unique across all packs.
+// and *.yml files in name order) and built-in packs named "builtin:NAME"
+// ("builtin:linux-filesystem"). Check ids must be unique across all packs.
 Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>& paths,
                                                   const ControlCatalog& catalog = ControlCatalog::builtin());
 
-// The pack compiled into the binary.
+// The packs compiled into the binary: linux-baseline, the default of every
+// scan, and linux-filesystem (the checks of the one whole-filesystem walk).
 Result<PolicyPack> builtin_baseline();
+Result<std::vector<PolicyPack>> builtin_packs();
+// "builtin:linux-baseline" or "builtin:linux-baseline.yaml"; Errc::not_found otherwise.
+Result<PolicyPack> builtin_pack(std::string_view name);
 
 }  // namespace vigil::agent

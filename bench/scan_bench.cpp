@@ -6,7 +6,8 @@
 // Two views per root:
 //  - in-process: wall and CPU time per scan (engine + collectors + verdicts),
 //    median and max over N scans, each with a fresh Host and Engine;
-//  - whole process: `vigil scan --format json` run as a child N times, with
+//  - whole process: `vigil scan --policy builtin:linux-baseline --format json`
+//    (the filesystem pack has its own bench: vigil_fs_walk_bench) run as a child N times, with
 //    wall time, CPU time and peak RSS from wait4(2) — what an admin sees —
 //    beside /bin/true and `vigil --version`, the cost of any process start.
 #include <fcntl.h>
@@ -165,8 +166,10 @@ int main(int argc, char** argv) {
   for (const auto& root : roots) {
     std::printf("root %s\n", root.c_str());
     if (bench_in_process(root, iterations) != 0) return 1;
-    if (bench_process("vigil scan", {VIGIL_BINARY, "scan", "--root", root, "--format", "json"}, iterations) !=
-        0) {
+    if (bench_process(
+            "vigil scan",
+            {VIGIL_BINARY, "scan", "--root", root, "--policy", "builtin:linux-baseline", "--format", "json"},
+            iterations) != 0) {
       return 1;
     }
   }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -20,6 +21,7 @@
 #include <unordered_map>
 
 #include "accounts.hpp"
+#include "result.hpp"
 #include "strings.hpp"
 #include "unique_fd.hpp"
 
@@ -32,6 +34,23 @@ using Clock = std::chrono::steady_clock;
 // The clock is read once per this many entries: cheap, and a directory of
 // millions of entries still cannot overrun the budget by much.
 constexpr std::size_t kClockEvery = 1024;
+// /proc/mounts of a host with thousands of container mounts stays far below this.
+constexpr std::size_t kMountsCap = 4u * 1024u * 1024u;
+
+// The kernel writes ' ', '\t', '\n' and '\\' in mount fields as octal escapes.
+std::string unescape_mount_field(std::string_view f) {
+  const auto oct = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == '\\' && i + 3 < f.size() && oct(f[i + 1]) && oct(f[i + 2]) && oct(f[i + 3])) {
+      out += static_cast<char>(((f[i + 1] - '0') << 6) | ((f[i + 2] - '0') << 3) | (f[i + 3] - '0'));
+      i += 3;
+      continue;
+    }
+    out += f[i];
+  }
+  return out;
+}
 
 struct DirCloser {
   void operator()(DIR* d) const noexcept { ::closedir(d); }
@@ -99,7 +118,9 @@ class Walker {
   }
 
   void walk(int root_fd, const std::string& start);
-  void report(CollectContext& ctx, std::vector<Row>& rows);
+  // Every row carries the table's argument (roots), as SQLite expects of a
+  // table-valued function's hidden column.
+  void report(CollectContext& ctx, const Value& roots, std::vector<Row>& rows);
 
  private:
   struct Frame {
@@ -126,6 +147,7 @@ class Walker {
   std::vector<Frame> stack_;
   std::vector<Finding> findings_;
   std::vector<std::pair<dev_t, ino_t>> started_;
+  std::vector<std::string> walked_;  // start directories as given, in order
   std::size_t visited_ = 0;
   Stop stop_ = Stop::none;
   std::string stop_where_;
@@ -191,6 +213,7 @@ void Walker::record(const std::string& parent, const char* name, const struct st
 void Walker::walk(int root_fd, const std::string& start) {
   if (stop_ != Stop::none || out_of_time(start)) return;
   std::string base;
+  walked_.push_back(start);
   UniqueFd fd = open_start(root_fd, start, base);
   if (!fd.valid()) return;
   struct stat st {};
@@ -273,13 +296,14 @@ void Walker::walk(int root_fd, const std::string& start) {
   stack_.clear();  // closes what a stop left open
 }
 
-void Walker::report(CollectContext& ctx, std::vector<Row>& rows) {
+void Walker::report(CollectContext& ctx, const Value& roots, std::vector<Row>& rows) {
   const bool truncated = stop_ != Stop::none || too_deep_.count > 0;
   const bool incomplete = unreadable_.count > 0 || bad_start_.count > 0;
 
   Row summary(kFsColumnCount, null_value());
+  summary[kFsRoots] = roots;
   summary[kFsKind] = text_value("walk_summary");
-  summary[kFsPath] = text_value(sanitize_utf8(join(opts_.start_dirs, ", ")));
+  summary[kFsPath] = text_value(sanitize_utf8(join(walked_, ", ")));
   summary[kFsType] = text_value(truncated ? "truncated" : incomplete ? "incomplete" : "complete");
   summary[kFsSize] = int_value(static_cast<std::int64_t>(visited_));
   rows.push_back(std::move(summary));
@@ -290,6 +314,7 @@ void Walker::report(CollectContext& ctx, std::vector<Row>& rows) {
   });
   for (auto& f : findings_) {
     Row row(kFsColumnCount, null_value());
+    row[kFsRoots] = roots;
     row[kFsKind] = text_value(f.kind);
     row[kFsPath] = text_value(sanitize_utf8(f.path));
     row[kFsType] = text_value(file_type_name(f.type));
@@ -339,6 +364,10 @@ void Walker::report(CollectContext& ctx, std::vector<Row>& rows) {
 TableDef fs_findings_table() {
   using T = ColumnType;
   std::vector<Column> cols(kFsColumnCount);
+  cols[kFsRoots] = {"roots", T::text,
+                    "start directories as a JSON array of absolute host paths: fs_findings('[\"/\", "
+                    "\"/home\"]'); NULL or '' walks /",
+                    true};
   cols[kFsKind] = {"kind", T::text,
                    "world_writable_file (any non-directory, non-symlink with o+w), "
                    "world_writable_dir_no_sticky, unowned (uid not in the host's /etc/passwd or gid not in "
@@ -358,13 +387,24 @@ TableDef fs_findings_table() {
   cols[kFsMtime] = {"mtime", T::integer, "last modification, seconds since the epoch"};
   return TableDef{
       "fs_findings",
-      "Entries found by one walk of the host per scan, like `find / -xdev` (symlinks never followed, "
-      "other filesystems not entered): world-writable files and directories without the sticky bit, "
-      "unowned entries, SUID/SGID files; one row per kind that applies. The walk_summary row says "
-      "whether the walk was complete.",
+      "Entries found by one walk of the host per scan and roots argument, like `find ROOT... -xdev` "
+      "(symlinks never followed, other filesystems not entered, a root on a pseudo or network filesystem "
+      "per the host's /proc/mounts skipped with a warning): world-writable files and directories without "
+      "the sticky bit, unowned entries, SUID/SGID files; one row per kind that applies. The walk_summary "
+      "row says whether the walk was complete; caps on entries (2,000,000), findings (100,000), depth (64) "
+      "and time (20 s) end it as 'truncated'.",
       std::move(cols),
       [](CollectContext& ctx, std::vector<Row>& rows) -> Status {
-        return collect_fs_findings(ctx, rows, WalkOptions{});
+        WalkOptions opts;
+        const Value arg = ctx.args().empty() ? null_value() : ctx.args().front();
+        if (const auto* text = std::get_if<std::string>(&arg)) {
+          auto roots = parse_walk_roots(*text);
+          if (!roots) return make_error(roots.error().code, "fs_findings roots: " + roots.error().message);
+          opts.start_dirs = std::move(*roots);
+        } else if (!std::holds_alternative<std::monostate>(arg)) {
+          return make_error(Errc::invalid, "fs_findings roots: expected a JSON array of paths");
+        }
+        return collect_fs_findings(ctx, rows, opts);
       },
   };
 }
@@ -397,9 +437,72 @@ Status collect_fs_findings(CollectContext& ctx, std::vector<Row>& rows, const Wa
   const IdNames users = load_ids<PasswdEntry>(ctx, "/etc/passwd", parse_passwd, &PasswdEntry::uid);
   const IdNames groups = load_ids<GroupEntry>(ctx, "/etc/group", parse_group, &GroupEntry::gid);
   Walker walker(opts, users, groups);
-  for (const auto& start : opts.start_dirs) walker.walk(root_fd.get(), start);
-  walker.report(ctx, rows);
+  // /proc/mounts of the host (a fixture or image without one: every root is walked).
+  auto mounts = ctx.host().read_file("/proc/mounts", ReadOptions{.max_bytes = kMountsCap});
+  if (!mounts && !mounts.is(Errc::not_found)) ctx.warn("/proc/mounts", mounts.error().message);
+  for (const auto& start : opts.start_dirs) {
+    const auto fstype = mounts ? mount_fstype(mounts->data, start) : std::nullopt;
+    if (fstype && skipped_fstype(*fstype)) {
+      ctx.warn(sanitize_utf8(start), "on a " + sanitize_utf8(*fstype) +
+                                         " filesystem (pseudo or network): not walked, as find -xdev "
+                                         "audits of local files do not");
+      continue;
+    }
+    walker.walk(root_fd.get(), start);
+  }
+  walker.report(ctx, ctx.args().empty() ? null_value() : ctx.args().front(), rows);
   return Status::success();
+}
+
+std::optional<std::string> mount_fstype(std::string_view mounts, std::string_view path) {
+  // "/a/b" is inside mount point "/a" and "/", not "/ab".
+  const auto contains = [](std::string_view mp, std::string_view p) {
+    if (mp == "/") return true;
+    return p.substr(0, mp.size()) == mp && (p.size() == mp.size() || p[mp.size()] == '/');
+  };
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  std::optional<std::string> best;
+  std::size_t best_len = 0;
+  for (std::string_view line : split_lines(mounts)) {
+    const auto f = split_ws(line);
+    if (f.size() < 3) continue;
+    const std::string mp = unescape_mount_field(f[1]);
+    if (!contains(mp, path) || mp.size() < best_len) continue;
+    best_len = mp.size();
+    best = unescape_mount_field(f[2]);  // a later line of the same mount point over-mounts it
+  }
+  return best;
+}
+
+bool skipped_fstype(std::string_view t) noexcept {
+  static constexpr std::string_view kSkipped[] = {
+      // pseudo
+      "proc", "sysfs", "devpts", "securityfs", "cgroup", "cgroup2", "pstore", "bpf", "debugfs", "tracefs",
+      "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs", "binfmt_misc", "efivarfs", "rpc_pipefs", "nsfs",
+      "selinuxfs",
+      // network and cluster
+      "nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "afs", "ceph", "glusterfs", "9p", "lustre", "gpfs",
+      "ocfs2", "gfs2", "fuse.sshfs", "fuse.glusterfs", "fuse.ceph", "fuse.s3fs", "fuse.davfs2",
+      "fuse.rclone"};
+  for (auto k : kSkipped) {
+    if (k == t) return true;
+  }
+  return false;
+}
+
+Result<std::vector<std::string>> parse_walk_roots(std::string_view text) {
+  if (trim(text).empty()) return std::vector<std::string>{"/"};
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) return make_error(Errc::invalid, "expected a JSON array of paths");
+  std::vector<std::string> out;
+  for (const auto& e : v.as_array()) {
+    if (!e.is_string() || e.as_string().empty() || e.as_string().front() != '/')
+      return make_error(Errc::invalid, "every root must be an absolute path string");
+    out.emplace_back(e.as_string());
+  }
+  if (out.empty()) return make_error(Errc::invalid, "the list of roots is empty");
+  return out;
 }
 
 VIGIL_REGISTER_TABLE(fs_findings_table());

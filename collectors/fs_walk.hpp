@@ -14,7 +14,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collector.hpp"
@@ -44,6 +46,7 @@ struct WalkOptions {
 // Columns of fs_findings, in declaration order (for callers that read rows
 // directly: the benchmark and tests).
 enum FsFindingsColumn : std::size_t {
+  kFsRoots,  // hidden: the argument fs_findings('["/"]')
   kFsKind,
   kFsPath,
   kFsType,
@@ -56,6 +59,22 @@ enum FsFindingsColumn : std::size_t {
   kFsMtime,
   kFsColumnCount
 };
+
+// The kind of filesystem a start directory lives on, from the host's
+// /proc/mounts text (the last mount of the longest mount point that contains
+// path, as the kernel resolves over-mounts); nullopt when no line covers it.
+// Mount points are unescaped (\040 is a space) as the kernel writes them.
+std::optional<std::string> mount_fstype(std::string_view mounts, std::string_view path);
+
+// Pseudo filesystems (proc, sysfs, cgroup, ...) hold no files an audit looks
+// for, and network filesystems (nfs, cifs, ceph, sshfs, ...) are another
+// host's files and can stall a walk for minutes: a start directory on either
+// is not walked (a warning says so).
+bool skipped_fstype(std::string_view fstype) noexcept;
+
+// Start directories from the table's `roots` argument: a JSON array of
+// absolute paths ('["/", "/home"]'); NULL or '' is the default ["/"].
+Result<std::vector<std::string>> parse_walk_roots(std::string_view json_array);
 
 // The finding kinds one entry produces, from its lstat type and mode and
 // whether its uid/gid are in the host's passwd/group (pure; several kinds can

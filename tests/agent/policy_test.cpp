@@ -126,13 +126,28 @@ TEST_CASE("the built-in baseline is valid and covers the access controls", "[pol
   auto p = builtin_baseline();
   REQUIRE(p.ok());
   CHECK(p->checks.size() >= 15);
-  CHECK(p->warnings.empty());
-  for (const auto& c : p->checks) {
-    INFO(c.id);
-    CHECK_FALSE(c.controls_2022.empty());
-    CHECK_FALSE(c.controls_2013.empty());
-    CHECK_FALSE(c.remediation.empty());
+  auto all = builtin_packs();
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0].id == "linux-baseline");
+  CHECK((*all)[1].id == "linux-filesystem");
+  for (const auto& pack : *all) {
+    INFO(pack.id);
+    CHECK(pack.warnings.empty());
+    for (const auto& c : pack.checks) {
+      INFO(c.id);
+      CHECK_FALSE(c.controls_2022.empty());
+      CHECK_FALSE(c.controls_2013.empty());
+      CHECK_FALSE(c.remediation.empty());
+    }
   }
+  CHECK(builtin_pack("builtin:linux-filesystem").ok());
+  CHECK(builtin_pack("builtin:linux-filesystem.yaml").ok());
+  auto unknown = builtin_pack("builtin:nope");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().message ==
+        "builtin:nope: no such built-in policy pack (built in: builtin:linux-baseline, "
+        "builtin:linux-filesystem)");
 }
 
 TEST_CASE("load_policy_paths reads directories in order and refuses duplicates across packs", "[policy]") {

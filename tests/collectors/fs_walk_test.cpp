@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -308,4 +309,85 @@ TEST_CASE("fs_findings on the live /dev stays on one filesystem", "[fs_walk]") {
   CHECK(found.count({name, "world_writable_file"}) == 0);
   // /dev itself was walked: its null device is world-writable.
   CHECK(found.count({"/dev/null", "world_writable_file"}) == 1);
+}
+
+TEST_CASE("mount_fstype finds the mount that holds a path", "[fs_walk]") {
+  const std::string mounts =
+      "/dev/vda1 / ext4 rw,relatime 0 0\n"
+      "proc /proc proc rw,nosuid 0 0\n"
+      "srv:/export/home /home nfs4 rw 0 0\n"
+      "/dev/vdb1 /home/local ext4 rw 0 0\n"
+      "tmpfs /mnt/my\\040disk tmpfs rw 0 0\n"
+      "/dev/vdc1 /data xfs rw 0 0\n"
+      "srv:/data /data nfs rw 0 0\n"  // mounted over the local /data
+      "garbage\n";
+  struct Case {
+    std::string path;
+    std::optional<std::string> fstype;
+  };
+  const std::vector<Case> cases{
+      {"/", "ext4"},
+      {"/etc", "ext4"},
+      {"/proc", "proc"},
+      {"/proc/1/fd", "proc"},
+      {"/procfs", "ext4"},
+      {"/home", "nfs4"},
+      {"/home/", "nfs4"},
+      {"/home/local", "ext4"},
+      {"/home/localx", "nfs4"},
+      {"/mnt/my disk/x", "tmpfs"},
+      {"/data", "nfs"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.path);
+    CHECK(mount_fstype(mounts, c.path) == c.fstype);
+  }
+  CHECK(mount_fstype("", "/") == std::nullopt);
+  CHECK(mount_fstype("proc /proc proc rw 0 0\n", "/etc") == std::nullopt);
+
+  for (const char* t : {"proc", "sysfs", "cgroup2", "nfs", "nfs4", "cifs", "fuse.sshfs", "ceph"}) {
+    INFO(t);
+    CHECK(skipped_fstype(t));
+  }
+  for (const char* t : {"ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "vfat", ""}) {
+    INFO(t);
+    CHECK_FALSE(skipped_fstype(t));
+  }
+}
+
+TEST_CASE("parse_walk_roots reads a JSON array of absolute paths", "[fs_walk]") {
+  CHECK(*parse_walk_roots("") == std::vector<std::string>{"/"});
+  CHECK(*parse_walk_roots(R"(["/", "/home"])") == std::vector<std::string>{"/", "/home"});
+  for (const char* bad : {"/", "[]", "[\"relative\"]", "[1]", "{\"a\": 1}", "[\"/\"", "[\"\"]"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_walk_roots(bad).ok());
+  }
+}
+
+TEST_CASE("fs_findings walks the roots it is given and skips network and pseudo filesystems", "[fs_walk]") {
+  TempDir dir;
+  dir.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n");
+  dir.write("etc/group", "root:x:0:\n");
+  dir.write("data/ww.txt", "w", 0666);
+  dir.write("mnt/nfs/ww-remote.txt", "r", 0666);
+  dir.write("srv/ww-srv.txt", "s", 0666);
+  dir.write("proc/mounts", "/dev/vda1 / ext4 rw 0 0\nsrv:/export /mnt/nfs nfs4 rw 0 0\n");
+  const std::string roots = R"(["/data", "/mnt/nfs"])";
+  const auto t = vigil::test::collect_ok(dir.path(), "fs_findings", {text_value(roots)});
+  const auto found = findings(t);
+  CHECK(found == Pairs{{"/data/ww.txt", "world_writable_file"}});
+  const auto s = summary(t);
+  CHECK(t.text(s, "path") == "/data");
+  CHECK(t.text(s, "type") == "complete");
+  CHECK(t.text(s, "roots") == roots);  // every row carries the argument
+  CHECK(t.warned("/mnt/nfs", "nfs4 filesystem"));
+
+  // Without /proc/mounts (an image, a fixture) every root is walked.
+  REQUIRE(::unlink((dir.path() + "/proc/mounts").c_str()) == 0);
+  const auto all = vigil::test::collect_ok(dir.path(), "fs_findings", {text_value(roots)});
+  CHECK(findings(all).count({"/mnt/nfs/ww-remote.txt", "world_writable_file"}) == 1);
+
+  const auto bad = vigil::test::collect_table(dir.path(), "fs_findings", {text_value("[\"srv\"]")});
+  REQUIRE_FALSE(bad.status.ok());
+  CHECK(bad.status.error().message.find("absolute path") != std::string::npos);
 }

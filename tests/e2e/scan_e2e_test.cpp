@@ -179,7 +179,10 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
                          "logindefs.encrypt-method",
                          "accounts.expired-cannot-log-in",
                          "patching.security-repository",
-                         "patching.sources-authenticated"}) {
+                         "patching.sources-authenticated",
+                         "fs.no-world-writable-files",
+                         "fs.world-writable-dirs-sticky",
+                         "fs.setid-programs-reviewed"}) {
     INFO(id);
     CHECK(s.verdict(id) == "pass");
   }
@@ -264,6 +267,10 @@ TEST_CASE("weak host: every planted weakness is a failure naming its evidence", 
   ::chmod((dir.path() + "/etc/shadow").c_str(), 0644);  // world-readable hashes
   ::chmod((dir.path() + "/etc/ssh/ssh_host_ed25519_key").c_str(), 0644);
   set_lists_age(dir, 400 * kDays);
+  dir.write("/srv/share/drop.txt", "anyone may change this", 0666);
+  dir.mkdir("/srv/upload");
+  ::chmod((dir.path() + "/srv/upload").c_str(), 0777);
+  dir.write("/usr/local/bin/rootshell", "#!/bin/sh\n", 04755);
   Scan s = scan_root(dir.path());
   CHECK(s.exit_code == 1);
   CHECK(s.verdict("accounts.uid0-only-root") == "fail");
@@ -298,6 +305,21 @@ TEST_CASE("weak host: every planted weakness is a failure naming its evidence", 
     CHECK(s.verdict(id) == "fail");
   }
   if (kRoot) CHECK(s.verdict("files.ssh-host-keys-private") == "fail");
+  // The filesystem pack: one walk finds the planted modes.
+  for (const char* id :
+       {"fs.no-world-writable-files", "fs.world-writable-dirs-sticky", "fs.setid-programs-reviewed"}) {
+    INFO(id);
+    CHECK(s.verdict(id) == "fail");
+  }
+  CHECK(row_where(s.rows("fs.no-world-writable-files"), "path", "/srv/share/drop.txt") != nullptr);
+  CHECK(row_where(s.rows("fs.world-writable-dirs-sticky"), "path", "/srv/upload") != nullptr);
+  const auto* suid = row_where(s.rows("fs.setid-programs-reviewed"), "path", "/usr/local/bin/rootshell");
+  REQUIRE(suid != nullptr);
+  CHECK(suid->at("mode").as_string() == "4755");
+  const auto* walk = row_where(s.rows("fs.setid-programs-reviewed"), "kind", "walk_summary");
+  REQUIRE(walk != nullptr);
+  CHECK(walk->at("type").as_string() == "complete");
+  CHECK(walk->at("compliant").as_int64() == 1);
   const auto* ops = row_where(s.rows("sudo.nopasswd-restricted"), "users", "%ops");
   REQUIRE(ops != nullptr);
   CHECK(ops->at("file").as_string() == "/etc/sudoers.d/ops");
@@ -414,6 +436,15 @@ TEST_CASE("command line: usage errors, policy errors and --check", "[e2e]") {
   CHECK(run({"scan", "--bogus"}).exit_code == 2);
   CHECK(run({"scan", "--root", dir.path() + "/nope"}).exit_code == 2);
   CHECK(run({"scan", "--root", dir.path(), "--check", "no.such"}).exit_code == 2);
+
+  // A built-in pack by name runs alone; a wrong name says which packs exist.
+  Scan fs_only =
+      run_vigil({"scan", "--root", dir.path(), "--format", "json", "--policy", "builtin:linux-filesystem"});
+  CHECK(fs_only.by_check.size() == 4);
+  CHECK(fs_only.verdict("fs.no-unowned-files") != "<missing>");
+  auto unknown_pack = run({"scan", "--root", dir.path(), "--policy", "builtin:linux-nope"});
+  CHECK(unknown_pack.exit_code == 2);
+  CHECK(unknown_pack.err.find("no such built-in policy pack") != std::string::npos);
 
   Scan one =
       run_vigil({"scan", "--root", dir.path(), "--format", "json", "--check", "accounts.uid0-only-root"});
