@@ -4,6 +4,7 @@
 // keeps only the executable bit).
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "runner.hpp"
@@ -418,6 +420,65 @@ TEST_CASE("hostile host input ends in error results or warnings, with valid JSON
     REQUIRE(::mkfifo((dir.path() + "/etc/ssh/sshd_config.d/fifo.conf").c_str(), 0644) == 0);
     Scan s = scan_root(dir.path());  // must not hang on open()
     CHECK(s.verdict("ssh.root-login-disabled") == "error");
+  }
+  SECTION("a sudoers include loop, and /dev/zero in sudoers.d") {
+    dir.write("/etc/sudoers.d/loop", "@include /etc/sudoers.d/loop\n", 0440);
+    dir.symlink("/etc/sudoers.d/zero", "/dev/zero");
+    Scan s = scan_root(dir.path());
+    for (const char* id : {"sudo.nopasswd-restricted", "sudo.use-pty", "sudo.authentication-not-disabled"}) {
+      INFO(id);
+      CHECK(s.verdict(id) == "error");
+    }
+    CHECK(s.verdict("accounts.uid0-only-root") == "pass");
+  }
+  SECTION("a device node or fifo in sudoers.d is skipped, as sudo skips it") {
+    // /dev/zero inside the host root when this test may make device nodes, a fifo always:
+    // either would block or never end a read.
+    dir.mkdir("/dev");
+    const bool zero = ::mknod((dir.path() + "/dev/zero").c_str(), S_IFCHR | 0666, makedev(1, 5)) == 0;
+    if (zero) dir.symlink("/etc/sudoers.d/zero", "/dev/zero");
+    REQUIRE(::mkfifo((dir.path() + "/etc/sudoers.d/pipe").c_str(), 0440) == 0);
+    Scan s = scan_root(dir.path());
+    CHECK(s.verdict("sudo.use-pty") == "pass");
+    std::set<std::string> warned;
+    for (const auto& w : s.report.at("warnings").as_array())
+      warned.insert(std::string(w.at("where").as_string()));
+    CHECK(warned.count("/etc/sudoers.d/pipe") == 1);
+    if (zero) CHECK(warned.count("/etc/sudoers.d/zero") == 1);
+  }
+  SECTION("a PAM include loop") {
+    dir.write("/etc/pam.d/common-auth", "@include common-auth\n");
+    Scan s = scan_root(dir.path());
+    CHECK(s.verdict("pam.no-nullok") == "error");
+    CHECK(s.verdict("pam.faillock") == "error");
+    CHECK(s.verdict("logindefs.encrypt-method") == "pass");
+  }
+  SECTION("login.defs over its size cap, and login.defs linked out of the root") {
+    const std::string defs = dir.path() + "/etc/login.defs";
+    REQUIRE(::truncate(defs.c_str(), 17LL * 1024 * 1024) == 0);
+    Scan big = scan_root(dir.path());
+    CHECK(big.verdict("logindefs.password-max-days") == "error");
+    fs::remove(defs);
+    dir.symlink("/etc/login.defs", "../../../../../../../etc/login.defs");  // back to itself inside the root
+    Scan link = scan_root(dir.path());
+    CHECK(link.verdict("logindefs.password-max-days") == "error");
+    CHECK(link.verdict("logindefs.encrypt-method") == "error");
+  }
+  SECTION("garbage bytes in the package lists") {
+    std::string junk(64 * 1024, '\0');
+    for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>((i * 2654435761u) >> 13);
+    dir.write("/var/lib/apt/lists/security.debian.org_debian-security_dists_bookworm-security_InRelease",
+              junk);
+    dir.write(
+        "/var/lib/apt/lists/"
+        "security.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages",
+        junk);
+    Scan s = scan_root(dir.path());
+    // Without its Release the list is no longer known to be a security list: the check
+    // cannot apply, and the broken file is named in the warnings.
+    CHECK(s.verdict("patching.security-updates-installed") == "not_applicable");
+    CHECK(s.verdict("patching.updates-installed") == "fail");
+    CHECK_FALSE(s.report.at("warnings").as_array().empty());
   }
 }
 
