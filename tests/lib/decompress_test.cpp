@@ -2,6 +2,7 @@
 // truncated and corrupt input, and decompression bombs against the cap.
 #include "decompress.hpp"
 
+#include <lz4frame.h>
 #include <lzma.h>
 
 #include <catch2/catch.hpp>
@@ -159,4 +160,20 @@ TEST_CASE("an xz stream asking for a huge dictionary is refused before it is all
   auto out = decompress(packed, Compression::xz, 1u << 20);
   REQUIRE(out.is(Errc::too_large));
   CHECK_THAT(out.error().message, Catch::Contains("decoder memory"));
+}
+
+TEST_CASE("decompress reads lz4 frames as apt writes them", "[decompress]") {
+  // apt's lists under GzipIndexes: 64 KiB independent blocks, no content
+  // size and no checksums, so only the frame structure tells truncation.
+  const std::string data = packages_like(20000);
+  LZ4F_preferences_t prefs{};
+  prefs.frameInfo.blockSizeID = LZ4F_max64KB;
+  std::string packed(::LZ4F_compressFrameBound(data.size(), &prefs), '\0');
+  const std::size_t n = ::LZ4F_compressFrame(packed.data(), packed.size(), data.data(), data.size(), &prefs);
+  REQUIRE_FALSE(::LZ4F_isError(n));
+  packed.resize(n);
+  auto out = decompress(packed, Compression::lz4, data.size());
+  REQUIRE(out.ok());
+  CHECK(*out == data);
+  CHECK(decompress(std::string_view(packed).substr(0, n - 4), Compression::lz4, data.size()).is(Errc::parse));
 }
