@@ -12,6 +12,7 @@
 #include "collector.hpp"
 #include "deb_packages.hpp"
 #include "debversion.hpp"
+#include "decompress.hpp"
 #include "strings.hpp"
 
 namespace vigil::collectors {
@@ -118,6 +119,29 @@ constexpr std::string_view kStatusFile = "/var/lib/dpkg/status";
 constexpr std::size_t kStatusCap = 64u * 1024u * 1024u;  // as deb_packages
 // Debian's main amd64 Packages is ~50 MiB uncompressed; one is held at a time.
 constexpr std::size_t kPackagesCap = 256u * 1024u * 1024u;
+// lz4, the weakest of the formats read, shrinks a Packages list about 2.7
+// times (bookworm main: 51 MiB to 18 MiB), so a list within kPackagesCap
+// is well under this compressed; a larger file is refused before decoding.
+constexpr std::size_t kCompressedCap = 128u * 1024u * 1024u;
+
+// The extensions apt gives a *_Packages list, in the order one is chosen when
+// several copies of the same list exist (as after switching GzipIndexes):
+// uncompressed first, then the cheapest to decode. Only one copy is read, so
+// no candidate is scanned twice.
+struct ListFormat {
+  std::string_view extension;
+  const char* name;                        // for warnings
+  std::optional<Compression> compression;  // nullopt: Vigil cannot read it
+};
+constexpr std::array<ListFormat, 7> kListFormats{{
+    {"", "uncompressed", Compression::none},
+    {".lz4", "lz4", Compression::lz4},
+    {".gz", "gzip", Compression::gzip},
+    {".xz", "xz", Compression::xz},
+    {".bz2", "bzip2", std::nullopt},
+    {".zst", "zstd", std::nullopt},
+    {".lzma", "lzma", std::nullopt},
+}};
 
 struct ListRelease {
   std::string file;
@@ -177,14 +201,31 @@ bool arch_matches(std::string_view installed, std::string_view arch, std::string
   return arch == installed || arch == "all" || (installed == "all" && !native.empty() && arch == native);
 }
 
-void scan_list(CollectContext& ctx, const std::string& path, bool security, std::string_view native,
+// The text of a Packages list, decompressed as its extension says; errors
+// name the file, as the Host's own do.
+Result<std::string> read_packages_list(const Host& host, const std::string& path, Compression c) {
+  auto file =
+      host.read_file(path, ReadOptions{.max_bytes = c == Compression::none ? kPackagesCap : kCompressedCap});
+  if (!file) return std::move(file).error();
+  if (c == Compression::none) return std::move(file->data);
+  auto text = decompress(file->data, c, kPackagesCap);
+  if (!text) return make_error(text.error().code, host.display_path(path) + ": " + text.error().message);
+  return text;
+}
+
+// stem: the list's name without its compression extension.
+void scan_list(CollectContext& ctx, const std::string& path, std::string_view stem, Compression compression,
+               bool security, std::string_view native,
                std::map<std::string, std::vector<Candidate>, std::less<>>& by_name) {
-  auto file = read_or_warn(ctx, path, kPackagesCap);
-  if (!file) return;
-  auto list_arch = packages_list_architecture(base_name(path));
+  auto text = read_packages_list(ctx.host(), path, compression);
+  if (!text) {
+    ctx.warn(path, text.error().message + "; list skipped");
+    return;
+  }
+  auto list_arch = packages_list_architecture(base_name(stem));
   std::vector<ParseIssue> issues;
   scan_packages_index(
-      file->data,
+      *text,
       [&](const PackageIndexEntry& e) {
         auto it = by_name.find(e.name);
         if (it == by_name.end()) return;
@@ -202,6 +243,37 @@ void scan_list(CollectContext& ctx, const std::string& path, bool security, std:
       },
       &issues);
   warn_issues(ctx, path, issues);
+}
+
+// The lists to read: for each list (its path without the compression
+// extension), the indexes in kListFormats of its copies, best first. A list
+// with no readable copy is a warning naming the format, and is not returned.
+std::map<std::string, std::vector<std::size_t>> choose_lists(CollectContext& ctx) {
+  std::map<std::string, std::vector<std::size_t>> lists;
+  for (const auto& path : glob_all(ctx, {"/var/lib/apt/lists/*_Packages*"})) {
+    for (std::size_t i = 0; i < kListFormats.size(); ++i) {
+      const std::string suffix = "_Packages" + std::string(kListFormats[i].extension);
+      if (!ends_with(path, suffix)) continue;  // "_Packages.diff_Index" and the like are not lists
+      lists[path.substr(0, path.size() - kListFormats[i].extension.size())].push_back(i);
+      break;
+    }
+  }
+  for (auto it = lists.begin(); it != lists.end();) {
+    auto& copies = it->second;
+    std::sort(copies.begin(), copies.end());
+    if (kListFormats[copies.front()].compression) {
+      ++it;
+      continue;
+    }
+    for (std::size_t i : copies) {
+      ctx.warn(it->first + std::string(kListFormats[i].extension),
+               std::string(kListFormats[i].name) +
+                   "-compressed list not read (Vigil reads uncompressed, lz4, gzip and xz lists); "
+                   "its packages are not counted");
+    }
+    it = lists.erase(it);
+  }
+  return lists;
 }
 
 Status collect_updates(CollectContext& ctx, std::vector<Row>& rows) {
@@ -223,15 +295,10 @@ Status collect_updates(CollectContext& ctx, std::vector<Row>& rows) {
     by_name[p.name].push_back(Candidate{&p, "", "", false});
   }
   auto releases = load_releases(ctx);
-  for (const auto& path : glob_all(ctx, {"/var/lib/apt/lists/*_Packages*"})) {
-    std::string_view name = base_name(path);
-    if (!ends_with(name, "_Packages")) {
-      std::string_view ext = name.substr(name.rfind('.') + 1);
-      for (std::string_view compressed : {"gz", "xz", "lz4", "bz2", "zst", "lzma"}) {
-        if (ext == compressed) ctx.warn(path, "compressed list (Acquire::GzipIndexes) not read; skipped");
-      }
-      continue;
-    }
+  for (const auto& [stem, copies] : choose_lists(ctx)) {
+    const ListFormat& format = kListFormats[copies.front()];
+    const std::string path = stem + std::string(format.extension);
+    std::string_view name = base_name(stem);
     // The list's own Release: the longest file-name prefix it shares.
     const ListRelease* owner = nullptr;
     for (const auto& r : releases) {
@@ -239,7 +306,8 @@ Status collect_updates(CollectContext& ctx, std::vector<Row>& rows) {
         owner = &r;
       }
     }
-    scan_list(ctx, path, owner != nullptr && release_is_security(owner->release), native, by_name);
+    scan_list(ctx, path, stem, *format.compression, owner != nullptr && release_is_security(owner->release),
+              native, by_name);
   }
   for (const auto& p : packages) {
     auto it = by_name.find(p.name);
@@ -283,15 +351,20 @@ TableDef apt_lists_table() {
 TableDef apt_updates_table() {
   return TableDef{
       "apt_updates",
-      "One row per installed package (dpkg state installed) that some uncompressed *_Packages list in "
+      "One row per installed package (dpkg state installed) that some *_Packages list in "
       "/var/lib/apt/lists offers, with the newest version offered for its architecture (or 'all'), in "
-      "dpkg's order. Pins and priorities are not applied. Compressed lists are skipped with a warning.",
+      "dpkg's order. Pins and priorities are not applied. Lists kept compressed (Acquire::GzipIndexes) "
+      "are read when .lz4, .gz or .xz; one copy of each list is read, the uncompressed one if present. "
+      "A .bz2, .zst or .lzma list, or one that is corrupt, truncated or decompresses past 256 MiB, is "
+      "skipped with a warning.",
       {
           {"name", T::text, "package name"},
           {"architecture", T::text, "architecture of the installed package"},
           {"installed_version", T::text, "version in /var/lib/dpkg/status"},
           {"candidate_version", T::text, "newest version offered by the lists"},
-          {"candidate_list", T::text, "the Packages file offering it (a security list when several do)"},
+          {"candidate_list", T::text,
+           "the Packages file read that offers it, with its compression extension (a security list when "
+           "several do)"},
           {"security", T::integer, "1 when that list belongs to a security repository (see apt_lists)"},
           {"pending", T::integer, "1 when candidate_version is newer than installed_version"},
       },

@@ -7,6 +7,7 @@ packages=(
   g++ cmake make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libcurl4-openssl-dev libsqlite3-dev libyaml-cpp-dev
+  liblz4-dev zlib1g-dev liblzma-dev
   catch2
 )
 
