@@ -193,7 +193,8 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
        {"ssh.idle-timeout", "sudo.logfile", "pam.no-nullok", "pam.password-quality", "pam.faillock",
         "logindefs.password-max-days", "logindefs.password-min-days", "logindefs.umask",
         "accounts.password-aging", "accounts.inactive-lock", "patching.security-updates-installed",
-        "patching.updates-installed", "patching.package-lists-fresh"}) {
+        "patching.updates-installed", "patching.package-lists-fresh", "patching.automatic-updates",
+        "patching.reboot-not-pending", "patching.running-newest-kernel"}) {
     INFO(id);
     CHECK(s.verdict(id) == "fail");
   }
@@ -215,6 +216,21 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
   REQUIRE(libc != nullptr);
   CHECK(libc->at("candidate_version").as_string() == "2.36-9+deb12u9");
   CHECK(libc->at("security").as_int64() == 0);
+  CHECK(s.verdict("patching.unattended-upgrades-security-origin") == "not_applicable");
+  const auto* reboot = row_where(s.rows("patching.reboot-not-pending"), "file", "/run/reboot-required");
+  REQUIRE(reboot != nullptr);
+  CHECK(reboot->at("packages").as_string() == "linux-image-6.1.0-28-amd64");
+  // Running 6.1.0-27 while 6.1.0-28 is installed: both rows are the evidence.
+  const auto* running = row_where(s.rows("patching.running-newest-kernel"), "release", "6.1.0-27-amd64");
+  REQUIRE(running != nullptr);
+  CHECK(running->at("running").as_int64() == 1);
+  CHECK(running->at("newest").as_int64() == 0);
+  const auto* newest = row_where(s.rows("patching.running-newest-kernel"), "release", "6.1.0-28-amd64");
+  REQUIRE(newest != nullptr);
+  CHECK(newest->at("version").as_string() == "6.1.119-1");
+  const auto* uu = row_where(s.rows("patching.automatic-updates"), "name", "unattended-upgrades");
+  REQUIRE(uu != nullptr);
+  CHECK(uu->at("compliant").as_int64() == 0);
   const auto* lists = row_where(s.rows("patching.package-lists-fresh"), "suite", "stable-security");
   REQUIRE(lists != nullptr);
   CHECK(lists->at("age_days").as_int64() == 30);
@@ -246,6 +262,7 @@ TEST_CASE("hardened host: drop-in read first wins over Debian's sshd_config", "[
   TempDir dir;
   copy_fixture("debian12-hardened", dir);
   set_lists_age(dir, 1 * kDays);
+  dir.mkdir("/run");  // a running system has /run; no reboot-required file in it
   // The administrator changed the password ten days ago (aging is relative to today).
   edit_file(dir, "/etc/shadow", "0m5A:19700:0:99999:7:::",
             "0m5A:" + std::to_string(shadow_today() - 10) + ":1:365:14:30::", 0640);
@@ -261,6 +278,44 @@ TEST_CASE("hardened host: drop-in read first wins over Debian's sshd_config", "[
     CHECK(r.at("verdict").as_string() == "pass");
   }
   if (kRoot) CHECK(s.exit_code == 0);
+}
+
+TEST_CASE("hardened host: a later apt.conf file can undo automatic security updates", "[e2e]") {
+  TempDir dir;
+  copy_fixture("debian12-hardened", dir);
+  dir.mkdir("/run");
+  const std::vector<std::string> only{"--check", "patching.automatic-updates", "--check",
+                                      "patching.unattended-upgrades-security-origin"};
+  SECTION("#clear drops Debian's security origins") {
+    dir.write("/etc/apt/apt.conf.d/99local",
+              "#clear Unattended-Upgrade::Origins-Pattern;\n"
+              "Unattended-Upgrade::Origins-Pattern { \"origin=Example,label=Example Tools\"; };\n");
+    Scan s = scan_root(dir.path(), only);
+    CHECK(s.verdict("patching.automatic-updates") == "pass");
+    CHECK(s.verdict("patching.unattended-upgrades-security-origin") == "fail");
+    const auto& rows = s.rows("patching.unattended-upgrades-security-origin");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("value").as_string() == "origin=Example,label=Example Tools");
+    CHECK(rows[0].at("file").as_string() == "/etc/apt/apt.conf.d/99local");
+  }
+  SECTION("a later file turns the periodic run off") {
+    dir.write("/etc/apt/apt.conf.d/99local", "APT::Periodic::Unattended-Upgrade \"0\";\n");
+    Scan s = scan_root(dir.path(), only);
+    CHECK(s.verdict("patching.automatic-updates") == "fail");
+    const auto* off =
+        row_where(s.rows("patching.automatic-updates"), "name", "APT::Periodic::Unattended-Upgrade");
+    REQUIRE(off != nullptr);
+    CHECK(off->at("value").as_string() == "0");
+    CHECK(off->at("file").as_string() == "/etc/apt/apt.conf.d/99local");
+  }
+  SECTION("a syntax error in any apt.conf file stops apt and unattended-upgrades") {
+    dir.write("/etc/apt/apt.conf.d/99local", "APT::Periodic::Verbose \"1\"\n");  // no ';'
+    Scan s = scan_root(dir.path(), only);
+    CHECK(s.verdict("patching.automatic-updates") == "fail");
+    const auto* error = row_where(s.rows("patching.automatic-updates"), "kind", "apt.conf error");
+    REQUIRE(error != nullptr);
+    CHECK(error->at("name").as_string() == "/etc/apt/apt.conf.d/99local");
+  }
 }
 
 TEST_CASE("weak host: every planted weakness is a failure naming its evidence", "[e2e]") {
@@ -343,9 +398,21 @@ TEST_CASE("weak host: every planted weakness is a failure naming its evidence", 
   CHECK(leaver->at("expired").as_int64() == 1);
   CHECK(leaver->at("compliant").as_int64() == 0);
   const auto* unsigned_repo =
-      row_where(s.rows("patching.sources-authenticated"), "uri", "http://apt.example.net/internal");
+      row_where(s.rows("patching.sources-authenticated"), "name", "http://apt.example.net/internal");
   REQUIRE(unsigned_repo != nullptr);
   CHECK(unsigned_repo->at("line").as_int64() == 2);
+  CHECK(unsigned_repo->at("compliant").as_int64() == 0);
+  const auto* unauth =
+      row_where(s.rows("patching.sources-authenticated"), "name", "APT::Get::AllowUnauthenticated");
+  REQUIRE(unauth != nullptr);
+  CHECK(unauth->at("file").as_string() == "/etc/apt/apt.conf.d/99local");
+  CHECK(unauth->at("compliant").as_int64() == 0);
+  const auto* valid_until =
+      row_where(s.rows("patching.sources-authenticated"), "name", "Acquire::Check-Valid-Until");
+  REQUIRE(valid_until != nullptr);
+  CHECK(valid_until->at("compliant").as_int64() == 0);
+  CHECK(s.verdict("patching.automatic-updates") == "fail");
+  CHECK(s.verdict("patching.reboot-not-pending") == "not_applicable");  // an image without /run
 
   // The readable report groups by control and shows the offending rows and the fix.
   RunOptions opts;
