@@ -337,9 +337,13 @@ Result<std::vector<DirEntry>> Host::list_dir(std::string_view path) const {
   return out;
 }
 
-Result<std::vector<std::string>> Host::glob(std::string_view pattern) const {
+Result<std::vector<std::string>> Host::glob(std::string_view pattern, const GlobOptions& opts) const {
   if (pattern.empty() || pattern.front() != '/') {
     return make_error(Errc::invalid, "glob pattern must be absolute: '" + std::string(pattern) + "'");
+  }
+  // fnmatch() would stop at the NUL and match more than was asked.
+  if (pattern.find('\0') != std::string_view::npos) {
+    return make_error(Errc::invalid, "glob pattern contains a NUL byte");
   }
   std::vector<std::string> candidates{""};  // paths built so far ("" is the root)
   const auto comps = components_of(pattern);
@@ -370,7 +374,7 @@ Result<std::vector<std::string>> Host::glob(std::string_view pattern) const {
   std::vector<std::string> out;
   for (auto& c : candidates) {
     if (c.empty()) c = "/";
-    auto st = stat(c, true);
+    auto st = stat(c, !opts.keep_dangling_symlinks);
     if (st)
       out.push_back(std::move(c));
     else if (!st.is(Errc::not_found) && !st.is(Errc::loop))

@@ -57,6 +57,14 @@ struct ReadOptions {
 
 inline constexpr std::size_t kMaxGlobMatches = 10000;
 
+struct GlobOptions {
+  // glob(3) lists a symlink whatever its target, since it only lstat()s. By
+  // default a match whose target is missing, loops or lies outside the root
+  // is dropped, because callers read the matches; a table of modes and
+  // owners keeps it (true) so the link itself is reported.
+  bool keep_dangling_symlinks = false;
+};
+
 class Host {
  public:
   // root must name an existing directory; "/" for the running system.
@@ -88,8 +96,11 @@ class Host {
 
   // Shell-style glob as glob(3) does it (sorted, '*' does not match a leading
   // '.', no match is an empty list, not an error). pattern must be absolute.
-  // More than kMaxGlobMatches candidates at any step is Errc::too_large.
-  Result<std::vector<std::string>> glob(std::string_view pattern) const;
+  // Unlike glob(3), '.*' never matches '.' or '..' (list_dir has neither), and
+  // dangling symlinks are dropped unless opts keeps them. More than
+  // kMaxGlobMatches candidates at any step is Errc::too_large; a NUL byte in
+  // the pattern is Errc::invalid.
+  Result<std::vector<std::string>> glob(std::string_view pattern, const GlobOptions& opts = {}) const;
 
   // The path on the scanning machine for a host path, for messages only.
   std::string display_path(std::string_view path) const;

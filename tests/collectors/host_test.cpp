@@ -11,6 +11,7 @@
 
 using vigil::Errc;
 using vigil::collectors::FileType;
+using vigil::collectors::GlobOptions;
 using vigil::collectors::Host;
 using vigil::collectors::ReadOptions;
 using vigil::test::TempDir;
@@ -159,6 +160,26 @@ TEST_CASE("list_dir is sorted and glob follows glob(3)", "[host]") {
   REQUIRE(q.ok());
   CHECK(q->size() == 3);
   CHECK(h.glob("relative/*.conf").is(Errc::invalid));
+}
+
+TEST_CASE("glob drops dangling symlinks unless asked to keep them, as glob(3) does", "[host]") {
+  TempDir d;
+  d.write("/etc/cron.d/job", "");
+  d.symlink("/etc/cron.d/gone", "/etc/cron.d/nothing-here");
+  d.symlink("/etc/cron.d/loop", "loop");
+  d.symlink("/etc/cron.d/out", "../../../../../outside/secret");
+  Host h = open_host(d);
+  auto readers = h.glob("/etc/cron.d/*");
+  REQUIRE(readers.ok());
+  CHECK(*readers == std::vector<std::string>{"/etc/cron.d/job"});
+  auto all = h.glob("/etc/cron.d/*", GlobOptions{.keep_dangling_symlinks = true});
+  REQUIRE(all.ok());
+  CHECK(*all == std::vector<std::string>{"/etc/cron.d/gone", "/etc/cron.d/job", "/etc/cron.d/loop",
+                                         "/etc/cron.d/out"});
+  auto plain = h.glob("/etc/cron.d/gone", GlobOptions{.keep_dangling_symlinks = true});
+  REQUIRE(plain.ok());
+  CHECK(plain->size() == 1);
+  CHECK(h.glob(std::string_view("/etc/*\0x", 9)).is(Errc::invalid));
 }
 
 TEST_CASE("glob refuses an explosion of matches through directory symlinks", "[host]") {
