@@ -82,6 +82,12 @@ void copy_fixture(const std::string& name, const TempDir& dir) {
   chmod_all("/etc/ssh", "ssh_host_", 0600);
   chmod_all("/etc/sudoers.d", "", 0440);
   ::chmod((dir.path() + "/etc/sudoers").c_str(), 0440);
+  // The checkout's umask must not decide the cron and sudoers.d verdicts.
+  for (const char* d : {"/etc/sudoers.d", "/etc/cron.d", "/etc/cron.daily"})
+    ::chmod((dir.path() + d).c_str(), 0755);
+  ::chmod((dir.path() + "/etc/crontab").c_str(), 0644);
+  chmod_all("/etc/cron.d", "", 0644);
+  chmod_all("/etc/cron.daily", "", 0755);
 }
 
 // Sets the modification time of every downloaded APT list: apt_lists reports
@@ -194,7 +200,7 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
         "logindefs.password-max-days", "logindefs.password-min-days", "logindefs.umask",
         "accounts.password-aging", "accounts.inactive-lock", "patching.security-updates-installed",
         "patching.updates-installed", "patching.package-lists-fresh", "patching.automatic-updates",
-        "patching.reboot-not-pending", "patching.running-newest-kernel"}) {
+        "patching.reboot-not-pending", "patching.running-newest-kernel", "accounts.shell-idle-timeout"}) {
     INFO(id);
     CHECK(s.verdict(id) == "fail");
   }
@@ -237,6 +243,9 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
   if (kRoot) {
     CHECK(s.verdict("files.ssh-host-keys-private") == "pass");
     CHECK(s.verdict("files.sudoers-permissions") == "pass");
+    CHECK(s.verdict("files.cron-permissions") == "pass");
+    CHECK(row_where(s.rows("files.sudoers-permissions"), "path", "/etc/sudoers.d/README") != nullptr);
+    CHECK(row_where(s.rows("files.cron-permissions"), "path", "/etc/cron.daily/dpkg") != nullptr);
   }
   // Ownership checks depend on who made the copy: root in CI.
   if (kRoot) {
@@ -323,6 +332,8 @@ TEST_CASE("weak host: every planted weakness is a failure naming its evidence", 
   copy_fixture("debian10-weak", dir);
   ::chmod((dir.path() + "/etc/shadow").c_str(), 0644);  // world-readable hashes
   ::chmod((dir.path() + "/etc/ssh/ssh_host_ed25519_key").c_str(), 0644);
+  ::chmod((dir.path() + "/etc/crontab").c_str(), 0666);
+  ::chmod((dir.path() + "/etc/sudoers.d/ops").c_str(), 0644);
   set_lists_age(dir, 400 * kDays);
   dir.write("/srv/share/drop.txt", "anyone may change this", 0666);
   dir.mkdir("/srv/upload");
@@ -361,7 +372,18 @@ TEST_CASE("weak host: every planted weakness is a failure naming its evidence", 
     INFO(id);
     CHECK(s.verdict(id) == "fail");
   }
-  if (kRoot) CHECK(s.verdict("files.ssh-host-keys-private") == "fail");
+  if (kRoot) {
+    CHECK(s.verdict("files.ssh-host-keys-private") == "fail");
+    CHECK(s.verdict("files.cron-permissions") == "fail");
+    const auto* crontab = row_where(s.rows("files.cron-permissions"), "path", "/etc/crontab");
+    REQUIRE(crontab != nullptr);
+    CHECK(crontab->at("mode").as_string() == "0666");
+    CHECK(s.verdict("files.sudoers-permissions") == "fail");
+    const auto* ops_mode = row_where(s.rows("files.sudoers-permissions"), "path", "/etc/sudoers.d/ops");
+    REQUIRE(ops_mode != nullptr);
+    CHECK(ops_mode->at("compliant").as_int64() == 0);
+  }
+  CHECK(s.verdict("accounts.shell-idle-timeout") == "fail");
   // The filesystem pack: one walk finds the planted modes.
   for (const char* id :
        {"fs.no-world-writable-files", "fs.world-writable-dirs-sticky", "fs.setid-programs-reviewed"}) {
