@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds vigil (release) and scans this host with the built-in baseline policy.
+# Builds vigil (release) and scans this host with the built-in policy packs.
 # Extra arguments go to `vigil scan` (e.g. --format json, --root DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
