@@ -301,7 +301,10 @@ bool Engine::check_applies(const PolicyPack& pack, const Check& check, const Sca
     return false;
   }
   if (rows == 0) {
-    set_verdict(r, Verdict::not_applicable, "applies_when returned no rows");
+    set_verdict(r, Verdict::not_applicable,
+                check.applies_to.empty()
+                    ? "applies_when returned no rows"
+                    : "applies to " + check.applies_to + "; applies_when found none here");
     return false;
   }
   return true;

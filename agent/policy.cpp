@@ -287,14 +287,20 @@ void parse_check(const YAML::Node& node, const ControlCatalog& catalog, PolicyPa
     problems.add(node["id"], check.id, "duplicate check id");
   const std::string& cid = check.id;
   check_keys(node,
-             {"id", "title", "description", "severity", "controls", "applies_when", "query", "on_empty",
-              "remediation"},
+             {"id", "title", "description", "severity", "controls", "applies_when", "applies_to", "query",
+              "on_empty", "remediation"},
              "check", cid, problems);
   check.title = scalar(node, "title", true, cid, problems);
   check.description = scalar(node, "description", false, cid, problems);
   check.remediation = scalar(node, "remediation", true, cid, problems);
   check.query = scalar(node, "query", true, cid, problems);
   check.applies_when = scalar(node, "applies_when", false, cid, problems);
+  check.applies_to = scalar(node, "applies_to", false, cid, problems);
+  if (!check.applies_to.empty() && check.applies_when.empty())
+    problems.add(node["applies_to"], cid, "applies_to describes applies_when, which the check does not have");
+  if (!check.applies_when.empty() && check.applies_to.empty())
+    pack.warnings.push_back(problems.source() + ":" + std::to_string(check.line) + ": check " + cid +
+                            ": applies_when without applies_to: a not_applicable verdict cannot say why");
 
   const std::string sev = scalar(node, "severity", true, cid, problems);
   static const std::map<std::string, Severity> kSeverities = {{"info", Severity::info},

@@ -29,6 +29,7 @@ struct Check {
   std::vector<std::string> controls_2022;
   std::vector<std::string> controls_2013;
   std::string applies_when;  // SQL; empty when the check always applies
+  std::string applies_to;    // what applies_when looks for, in words ("hosts with sudo")
   std::string query;         // SQL with a `compliant` column
   OnEmpty on_empty = OnEmpty::fail;
   std::string remediation;

@@ -305,6 +305,9 @@ std::string report_to_text(const ScanReport& report, const ReportMeta& meta, con
         print_failing_rows(*r, out);
         if (r->verdict == Verdict::fail)
           out << "        fix: " << terminal_safe(r->check->remediation) << "\n";
+      } else if (r->verdict == Verdict::not_applicable) {
+        out << "        " << terminal_safe(r->message)
+            << "\n";  // why it does not apply, in the policy's words
       }
     }
   }

@@ -122,6 +122,9 @@ TEST_CASE("verdict rules", "[engine]") {
       make_check("applies", "SELECT 1 AS compliant", OnEmpty::fail, "SELECT 1 FROM test_numbers WHERE n = 1"),
       make_check("parameter", "SELECT n, n <= :limit AS compliant FROM test_numbers WHERE n <= :limit"),
   };
+  p.checks.push_back(make_check("not-applicable-says-why", "SELECT 1 AS compliant", OnEmpty::fail,
+                                "SELECT 1 FROM test_numbers WHERE n = 0"));
+  p.checks.back().applies_to = "hosts with a zero";
   REQUIRE(f.engine->validate(p).ok());
   g_numbers_calls = 0;
   const std::vector<PolicyPack> packs{p};
@@ -137,6 +140,9 @@ TEST_CASE("verdict rules", "[engine]") {
   CHECK(result(r, "empty-errors").verdict == Verdict::error);
   CHECK(result(r, "null-is-not-compliant").verdict == Verdict::fail);
   CHECK(result(r, "not-applicable").verdict == Verdict::not_applicable);
+  CHECK(result(r, "not-applicable").message == "applies_when returned no rows");
+  CHECK(result(r, "not-applicable-says-why").message ==
+        "applies to hosts with a zero; applies_when found none here");
   CHECK(result(r, "applies").verdict == Verdict::pass);
   CHECK(result(r, "parameter").verdict == Verdict::pass);
   CHECK(result(r, "parameter").evidence.total_rows == 3);

@@ -23,6 +23,7 @@ checks:
     severity: high
     controls: { iso27001-2022: [A.8.5], iso27001-2013: [A.9.4.2] }
     applies_when: SELECT 1
+    applies_to: every host
     query: SELECT 1 AS compliant
     on_empty: pass
     remediation: Fix it.
@@ -56,7 +57,22 @@ TEST_CASE("a valid pack parses with parameters typed", "[policy]") {
   CHECK(std::get<std::int64_t>(p->parameters.at("max_tries")) == 4);
   CHECK(std::get<std::string>(p->parameters.at("names")) == R"(["telnetd","rsh-server"])");
   CHECK(std::get<std::string>(p->parameters.at("label")) == "4");  // quoted stays text
+  CHECK(c.applies_to == "every host");
   CHECK(p->warnings.empty());
+}
+
+TEST_CASE("applies_to goes with applies_when", "[policy]") {
+  const std::string base =
+      "  - id: x\n    title: t\n    severity: low\n    controls: { iso27001-2022: [A.8.5] }\n"
+      "    query: SELECT 1 AS compliant\n    remediation: r\n";
+  auto without = parse_policy(with_check(base + "    applies_when: SELECT 1\n"), "a.yaml");
+  REQUIRE(without.ok());
+  REQUIRE(without->warnings.size() == 1);
+  CHECK(without->warnings[0] ==
+        "a.yaml:5: check x: applies_when without applies_to: a not_applicable verdict cannot say why");
+  auto orphan = parse_policy(with_check(base + "    applies_to: hosts with sudo\n"), "b.yaml");
+  REQUIRE_FALSE(orphan.ok());
+  CHECK(orphan.error().message.find("check x: applies_to describes applies_when") != std::string::npos);
 }
 
 TEST_CASE("bad packs are refused with file, line, check and reason", "[policy]") {
