@@ -8,13 +8,12 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "collector.hpp"
+#include "mem_fs.hpp"
 #include "test_support.hpp"
 
 using namespace vigil::collectors;
@@ -22,45 +21,7 @@ using vigil::Errc;
 
 namespace {
 
-struct MemFs {
-  std::map<std::string, std::string> files;
-  std::map<std::string, FileType> special;  // fifos and the like: listed, never readable
-  std::size_t reads = 0;
-
-  AptConfLoader loader() {
-    AptConfLoader l;
-    l.read = [this](const std::string& path, std::size_t cap) -> vigil::Result<std::string> {
-      ++reads;
-      if (special.count(path) != 0) return vigil::make_error(Errc::not_regular, "not a regular file");
-      auto f = files.find(path);
-      if (f == files.end()) return vigil::make_error(Errc::not_found, "no such file");
-      if (f->second.size() > cap) return vigil::make_error(Errc::too_large, "over the cap");
-      return f->second;
-    };
-    l.list_dir = [this](const std::string& dir) -> vigil::Result<std::vector<std::string>> {
-      std::set<std::string> names;
-      const std::string prefix = dir + "/";
-      auto add = [&](const std::string& path) {
-        if (path.rfind(prefix, 0) != 0) return;
-        const std::string rest = path.substr(prefix.size());
-        names.insert(rest.substr(0, rest.find('/')));
-      };
-      for (const auto& [p, _] : files) add(p);
-      for (const auto& [p, _] : special) add(p);
-      if (names.empty()) return vigil::make_error(Errc::not_found, "no such directory");
-      return std::vector<std::string>(names.begin(), names.end());
-    };
-    l.type = [this](const std::string& path) -> vigil::Result<FileType> {
-      if (files.count(path) != 0) return FileType::regular;
-      if (auto s = special.find(path); s != special.end()) return s->second;
-      for (const auto& [p, _] : files) {
-        if (p.rfind(path + "/", 0) == 0) return FileType::directory;
-      }
-      return vigil::make_error(Errc::not_found, "no such file");
-    };
-    return l;
-  }
-};
+using vigil::test::MemFs;
 
 // "key=value@effective" (list items "key[i]=value@effective") in reading order.
 std::vector<std::string> values(const AptConfig& c, std::string_view key_lower) {
@@ -92,7 +53,7 @@ TEST_CASE("apt config: parts in name order, then apt.conf; the last scalar wins"
   fs.files[kParts + "99late.conf"] = "apt::periodic::UNATTENDED-upgrade \"2\";\n";
   fs.files[kParts + "99zz.bak"] = "APT::Periodic::Unattended-Upgrade \"9\";\n";
   fs.files["/etc/apt/apt.conf"] = "APT { Periodic { Unattended-Upgrade \"3\"; }; };\n";
-  const auto c = evaluate_apt_config(fs.loader());
+  const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
   CHECK(c.loads);
   CHECK(values(c, "apt::periodic::unattended-upgrade") ==
         std::vector<std::string>{
@@ -117,7 +78,7 @@ TEST_CASE("apt config: list items accumulate until #clear empties the tree", "[a
   fs.files[kParts + "52local"] =
       "#clear Unattended-Upgrade::Origins-Pattern;\nUnattended-Upgrade::Origins-Pattern { \"o=Local\"; };\n";
   SECTION("a #clear of the list") {
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     CHECK(values(c, "unattended-upgrade::origins-pattern") ==
           std::vector<std::string>{
               "Unattended-Upgrade::Origins-Pattern[0]=origin=Debian,label=Debian-Security@0",
@@ -129,13 +90,13 @@ TEST_CASE("apt config: list items accumulate until #clear empties the tree", "[a
   }
   SECTION("a #clear of the parent takes the whole subtree") {
     fs.files[kParts + "53all"] = "#clear unattended-upgrade;\n";
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     for (const auto& v : c.values) CHECK_FALSE(v.effective);
     CHECK(c.loads);
   }
   SECTION("#clear of a key no file set is nothing") {
     fs.files[kParts + "53none"] = "#clear No::Such::Tree;\n#clear Unattended-Upgrade::Origins-Pattern::;\n";
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     CHECK(values(c, "unattended-upgrade::origins-pattern").back() ==
           "Unattended-Upgrade::Origins-Pattern[0]=o=Local@1");
   }
@@ -148,7 +109,7 @@ TEST_CASE("apt config: an error anywhere means apt does not start", "[apt_config
   fs.files[kParts + "30broken"] =
       "Acquire::Retries \"3\";\nAcquire::http::Proxy \"http://p:3128\"\n"
       "APT::Get::AllowUnauthenticated \"true\";\n";
-  const auto c = evaluate_apt_config(fs.loader());
+  const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
   CHECK_FALSE(c.loads);
   CHECK(values(c, "apt::periodic::unattended-upgrade") ==
         std::vector<std::string>{"APT::Periodic::Unattended-Upgrade=1@0"});
@@ -174,7 +135,7 @@ TEST_CASE("apt config: #include files, directories, missing targets and loops", 
     fs.files["/etc/apt/local.conf"] = "A \"included\";\nB \"included\";\n";
     fs.files["/etc/apt/local.d/1.conf"] = "C \"one\";\n";
     fs.files["/etc/apt/local.d/2.bak"] = "C \"two\";\n";
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     CHECK(c.loads);
     CHECK(values(c, "a") == std::vector<std::string>{"A=before@0", "A=included@1"});
     CHECK(values(c, "b") == std::vector<std::string>{"B=included@0", "B=after@1"});
@@ -187,7 +148,7 @@ TEST_CASE("apt config: #include files, directories, missing targets and loops", 
   }
   SECTION("a missing include fails the including file") {
     fs.files[kParts + "10inc"] = "#include /etc/apt/nope.conf;\nA \"1\";\n";
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     CHECK_FALSE(c.loads);
     CHECK(file_row(c, kParts + "10inc")->status == "error");
     CHECK(file_row(c, "/etc/apt/nope.conf")->status == "error");
@@ -195,7 +156,7 @@ TEST_CASE("apt config: #include files, directories, missing targets and loops", 
   }
   SECTION("an include loop ends at apt's nesting limit, as an error") {
     fs.files[kParts + "10loop"] = "L:: \"x\";\n#include /etc/apt/apt.conf.d/10loop;\n";
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     CHECK_FALSE(c.loads);
     CHECK(values(c, "l").size() == 12);  // depths 0..11, as apt reads them
     CHECK(fs.reads == 12);
@@ -210,14 +171,14 @@ TEST_CASE("apt config: #include files, directories, missing targets and loops", 
     }
     fs.files["/etc/apt/f10"] = "A \"1\";\n";
     fs.files[kParts + "10fan"] = "#include /etc/apt/f0;\n";
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     REQUIRE(c.fatal.has_value());
     CHECK(c.fatal->code == Errc::too_large);
     CHECK(fs.reads <= 1000);
   }
   SECTION("a directory of 20 000 leftovers hits vigil's cap") {
     for (int i = 0; i <= 20000; ++i) fs.files[kParts + "x" + std::to_string(i) + ".bak"] = "";
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     REQUIRE(c.fatal.has_value());
     CHECK(c.fatal->message.find("entries") != std::string::npos);
     CHECK(fs.reads == 0);
@@ -227,7 +188,7 @@ TEST_CASE("apt config: #include files, directories, missing targets and loops", 
     for (int i = 0; i < 45000; ++i)
       big += "L:: \"" + std::to_string(i) + "\";\nL::Named \"" + std::to_string(i) + "\";\n";
     fs.files[kParts + "10big"] = big;
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     REQUIRE_FALSE(c.fatal.has_value());
     CHECK(c.values.size() == 90000);
     CHECK(c.values[89998].list_index == 44999);
@@ -237,14 +198,14 @@ TEST_CASE("apt config: #include files, directories, missing targets and loops", 
     std::string deep;
     for (int i = 0; i < 5000; ++i) deep += "a {";
     fs.files[kParts + "10deep"] = deep;
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     REQUIRE(c.fatal.has_value());
     CHECK(c.fatal->message.find("nested deeper") != std::string::npos);
   }
   SECTION("a fifo included is an error, never a read") {
     fs.special["/etc/apt/fifo"] = FileType::fifo;
     fs.files[kParts + "10inc"] = "#include /etc/apt/fifo;\n";
-    const auto c = evaluate_apt_config(fs.loader());
+    const auto c = evaluate_apt_config(fs.loader<AptConfLoader>());
     CHECK_FALSE(c.loads);
     CHECK(file_row(c, "/etc/apt/fifo")->status == "error");
   }

@@ -2,15 +2,13 @@
 // `login_defs` and `pam_config` tables over fixture host trees.
 #include "login_defs.hpp"
 
-#include <fnmatch.h>
-
 #include <catch2/catch.hpp>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "collector.hpp"
+#include "mem_fs.hpp"
 #include "test_support.hpp"
 
 using namespace vigil::collectors;
@@ -32,25 +30,7 @@ bool has_issue(const std::vector<SettingsIssue>& issues, int line, std::string_v
   return false;
 }
 
-struct MemFs {
-  std::map<std::string, std::string> files;
-  PamConfigLoader loader() const {
-    PamConfigLoader l;
-    l.read = [this](const std::string& path) -> vigil::Result<std::string> {
-      auto f = files.find(path);
-      if (f == files.end()) return vigil::make_error(Errc::not_found, "no such file");
-      return f->second;
-    };
-    l.glob = [this](const std::string& pattern) -> vigil::Result<std::vector<std::string>> {
-      std::vector<std::string> out;
-      for (const auto& [p, _] : files) {
-        if (::fnmatch(pattern.c_str(), p.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) out.push_back(p);
-      }
-      return out;
-    };
-    return l;
-  }
-};
+using vigil::test::MemFs;
 
 // "key=value@effective" per setting of one source, in reading order.
 std::vector<std::string> summary(const PamConfig& c, std::string_view source) {
@@ -233,7 +213,7 @@ TEST_CASE("pwquality: drop-ins in sorted order, then the main file, last wins", 
       "minlen = 14\nminclass = 4\nDIFOK = 2\nenforce_for_root\n";
   fs.files["/etc/security/pwquality.conf.d/README"] = "minlen = 1\n";
   fs.files["/etc/security/pwquality.conf"] = "# stock\ndifok = 5\n";
-  auto c = evaluate_pam_config(fs.loader());
+  auto c = evaluate_pam_config(fs.loader<PamConfigLoader>());
   CHECK(summary(c, "pwquality") == std::vector<std::string>{"minlen=14@1", "minclass=4@0", "difok=2@0",
                                                             "enforce_for_root@1", "minclass=3@1",
                                                             "difok=5@1"});
@@ -244,7 +224,7 @@ TEST_CASE("pwquality stops reading a file at a setting it refuses", "[pam]") {
   MemFs fs;
   fs.files["/etc/security/pwquality.conf.d/10-typo.conf"] = "minlen = 12\nminlenn = 20\nminclass = 4\n";
   fs.files["/etc/security/pwquality.conf"] = "dcredit = -1\nretry = three\nminlen = 10\n";
-  auto c = evaluate_pam_config(fs.loader());
+  auto c = evaluate_pam_config(fs.loader<PamConfigLoader>());
   CHECK(summary(c, "pwquality") == std::vector<std::string>{"minlen=12@1", "minlenn=20@0", "minclass=4@0",
                                                             "dcredit=-1@1", "retry=three@0", "minlen=10@0"});
   CHECK(has_issue(c.issues, 2, "unknown setting 'minlenn'"));
@@ -255,7 +235,7 @@ TEST_CASE("faillock.conf: flags, last value wins, unknown options ignored", "[pa
   MemFs fs;
   fs.files["/etc/security/faillock.conf"] =
       "deny = 3\nunlock_time = 600\neven_deny_root\nDeny = 9\ndeny=5\r\naudit\n";
-  auto c = evaluate_pam_config(fs.loader());
+  auto c = evaluate_pam_config(fs.loader<PamConfigLoader>());
   CHECK(summary(c, "faillock") == std::vector<std::string>{"deny=3@0", "unlock_time=600@1",
                                                            "even_deny_root@1", "Deny=9@0", "deny=5@1",
                                                            "audit@1"});

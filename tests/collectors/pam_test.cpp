@@ -4,11 +4,11 @@
 #include "pam.hpp"
 
 #include <catch2/catch.hpp>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "collector.hpp"
+#include "mem_fs.hpp"
 #include "test_support.hpp"
 
 using namespace vigil::collectors;
@@ -16,36 +16,13 @@ using vigil::Errc;
 
 namespace {
 
-// Files by host path; the service list is every file directly in /etc/pam.d.
-struct MemFs {
-  std::map<std::string, std::string> files;
-  bool has_dir = true;
+using vigil::test::MemFs;
 
-  PamLoader loader() const {
-    PamLoader l;
-    l.read = [this](const std::string& path) -> vigil::Result<std::string> {
-      auto f = files.find(path);
-      if (f == files.end()) return vigil::make_error(Errc::not_found, "no such file");
-      return f->second;
-    };
-    l.list = [this](const std::string& dir) -> vigil::Result<std::vector<std::string>> {
-      if (!has_dir) return vigil::make_error(Errc::not_found, "no such directory");
-      std::vector<std::string> names;
-      const std::string prefix = dir + "/";
-      for (const auto& [path, _] : files) {
-        if (path.compare(0, prefix.size(), prefix) == 0 && path.find('/', prefix.size()) == std::string::npos)
-          names.push_back(path.substr(prefix.size()));
-      }
-      return names;
-    };
-    return l;
-  }
-  PamStacks eval() const {
-    auto r = evaluate_pam(loader());
-    if (!r) FAIL(r.error().message);
-    return std::move(r).value();
-  }
-};
+PamStacks eval(const MemFs& fs) {
+  auto r = evaluate_pam(fs.loader<PamLoader>());
+  if (!r) FAIL(r.error().message);
+  return std::move(r).value();
+}
 
 std::vector<const PamRule*> stack(const PamStacks& s, std::string_view service, std::string_view type) {
   std::vector<const PamRule*> out;
@@ -145,7 +122,7 @@ TEST_CASE("@include expands in place and every pam.d file is a service", "[pam]"
   fs.files["/etc/pam.d/sshd"] =
       "auth required pam_env.so\n@include common-auth\nsession optional pam_motd.so\n@include "
       "common-session\n";
-  auto s = fs.eval();
+  auto s = eval(fs);
   CHECK(s.issues.empty());
   auto auth = stack(s, "sshd", "auth");
   CHECK(modules(auth) == "pam_env.so pam_unix.so pam_deny.so");
@@ -173,7 +150,7 @@ TEST_CASE("include and substack take only the lines of their own type", "[pam]")
   fs.files["/etc/pam.d/sshd"] =
       "auth substack common-auth\nauth required pam_access.so\naccount INCLUDE common-auth\n"
       "session include extra\n";
-  auto s = fs.eval();
+  auto s = eval(fs);
   auto auth = stack(s, "sshd", "auth");
   CHECK(modules(auth) == "pam_faillock.so pam_extra.so pam_access.so");
   REQUIRE(auth.size() == 3);
@@ -196,7 +173,7 @@ TEST_CASE("module lines: optional load, controls, paths and arguments", "[pam]")
       "auth [success=ok new_authtok_reqd=ok ignore=ignore default=bad] pam_sss.so \\\n"
       "    use_first_pass [query=select x from t where a = 'b']\n"
       "password requisite pam_pwquality.so retry=3 minlen=14 enforce_for_root\n";
-  auto s = fs.eval();
+  auto s = eval(fs);
   CHECK(s.issues.empty());
   auto session = stack(s, "svc", "session");
   REQUIRE(session.size() == 1);
@@ -229,7 +206,7 @@ TEST_CASE("lines libpam rejects are issues, the rest of the stack stays", "[pam]
       "@include gone\n"
       "@include\n"
       "session required pam_limits.so\n";
-  auto s = fs.eval();
+  auto s = eval(fs);
   const std::string f = "/etc/pam.d/svc";
   CHECK(has_issue(s.issues, f, 1, "illegal module type 'auht'"));
   CHECK(has_issue(s.issues, f, 2, "no control flag"));
@@ -254,10 +231,10 @@ TEST_CASE("include loops and nesting deeper than 16 are errors", "[pam]") {
     }
     return fs;
   };
-  auto deep = chain(16).eval();
+  auto deep = eval(chain(16));
   CHECK(modules(stack(deep, "svc", "auth")) == "pam_deep.so");
 
-  auto err = evaluate_pam(chain(17).loader());
+  auto err = evaluate_pam(chain(17).loader<PamLoader>());
   REQUIRE_FALSE(err.ok());
   CHECK(err.error().code == Errc::loop);
 
@@ -265,7 +242,7 @@ TEST_CASE("include loops and nesting deeper than 16 are errors", "[pam]") {
   MemFs loop;
   loop.files["/etc/pam.d/a"] = "auth " + control + " b\n";
   loop.files["/etc/pam.d/b"] = "\n@include /etc/pam.d/a\n";
-  auto l = evaluate_pam(loop.loader());
+  auto l = evaluate_pam(loop.loader<PamLoader>());
   REQUIRE_FALSE(l.ok());
   CHECK(l.error().code == Errc::loop);
   CHECK_THAT(l.error().message, Catch::Contains("nests deeper than 16"));
@@ -280,16 +257,15 @@ TEST_CASE("a fan-out of includes is bounded", "[pam]") {
     fs.files["/etc/pam.d/f" + std::to_string(i)] = next + next;
   }
   fs.files["/etc/pam.d/f14"] = "auth bogus\n";
-  auto r = evaluate_pam(fs.loader());
+  auto r = evaluate_pam(fs.loader<PamLoader>());
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == Errc::too_large);
   CHECK_THAT(r.error().message, Catch::Contains("file expansions"));
 }
 
 TEST_CASE("no /etc/pam.d is a fact, not an error", "[pam]") {
-  MemFs fs;
-  fs.has_dir = false;
-  auto s = fs.eval();
+  MemFs fs;  // nothing is under /etc/pam.d, so it does not exist
+  auto s = eval(fs);
   CHECK_FALSE(s.dir_found);
   CHECK(s.rules.empty());
 }

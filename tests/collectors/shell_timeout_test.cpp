@@ -3,17 +3,15 @@
 // host), then the table over fixture hosts and hostile trees.
 #include "shell_timeout.hpp"
 
-#include <fnmatch.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <algorithm>
 #include <catch2/catch.hpp>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "collector.hpp"
+#include "mem_fs.hpp"
 #include "test_support.hpp"
 
 using namespace vigil::collectors;
@@ -28,31 +26,7 @@ bool has_issue(const std::vector<ShellIssue>& issues, int line, std::string_view
   return false;
 }
 
-struct MemFs {
-  std::map<std::string, std::string> files;
-  std::map<std::string, Errc> broken;  // paths that exist but cannot be read
-  ShellFileLoader loader() const {
-    ShellFileLoader l;
-    l.read = [this](const std::string& path) -> vigil::Result<std::string> {
-      if (auto b = broken.find(path); b != broken.end()) return vigil::make_error(b->second, "cannot read");
-      auto f = files.find(path);
-      if (f == files.end()) return vigil::make_error(Errc::not_found, "no such file");
-      return f->second;
-    };
-    l.glob = [this](const std::string& pattern) -> vigil::Result<std::vector<std::string>> {
-      std::vector<std::string> out;
-      for (const auto& [p, _] : files) {
-        if (::fnmatch(pattern.c_str(), p.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) out.push_back(p);
-      }
-      for (const auto& [p, _] : broken) {
-        if (::fnmatch(pattern.c_str(), p.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) out.push_back(p);
-      }
-      std::sort(out.begin(), out.end());
-      return out;
-    };
-    return l;
-  }
-};
+using vigil::test::MemFs;
 
 // "file:line command=value flags" per setting, flags as letters: r x ? E(ffective).
 std::vector<std::string> settings(const ShellTimeout& t) {
@@ -71,7 +45,7 @@ std::vector<std::string> settings(const ShellTimeout& t) {
 }
 
 ShellTimeout evaluate(const MemFs& fs) {
-  auto r = evaluate_shell_timeout(fs.loader());
+  auto r = evaluate_shell_timeout(fs.loader<ShellFileLoader>());
   if (!r) FAIL(r.error().message);
   return std::move(*r);
 }
@@ -185,7 +159,7 @@ TEST_CASE("special, unreadable and oversized start-up files", "[shell_timeout]")
   CHECK(t.settings[0].effective);
 
   fs.broken["/etc/profile.d/huge.sh"] = Errc::too_large;
-  auto huge = evaluate_shell_timeout(fs.loader());
+  auto huge = evaluate_shell_timeout(fs.loader<ShellFileLoader>());
   REQUIRE_FALSE(huge.ok());
   CHECK(huge.error().code == Errc::too_large);
   CHECK_THAT(huge.error().message, Catch::Contains("/etc/profile.d/huge.sh"));

@@ -2,17 +2,15 @@
 // the `sshd_config` / `sshd_match` tables over fixture host trees.
 #include "sshd_config.hpp"
 
-#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-#include <map>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "collector.hpp"
 #include "host.hpp"
+#include "mem_fs.hpp"
 #include "test_support.hpp"
 
 using namespace vigil::collectors;
@@ -20,40 +18,18 @@ using vigil::Errc;
 
 namespace {
 
-// Files by host path; `broken` paths are listed by glob but fail to read.
-struct MemFs {
-  std::map<std::string, std::string> files;
-  std::map<std::string, Errc> broken;
+using vigil::test::MemFs;
 
-  SshdLoader loader() const {
-    SshdLoader l;
-    l.read = [this](const std::string& path) -> vigil::Result<std::string> {
-      if (auto b = broken.find(path); b != broken.end()) return vigil::make_error(b->second, "cannot read");
-      auto f = files.find(path);
-      if (f == files.end()) return vigil::make_error(Errc::not_found, "no such file");
-      return f->second;
-    };
-    l.glob = [this](const std::string& pattern) -> vigil::Result<std::vector<std::string>> {
-      std::set<std::string> all;
-      for (const auto& [p, _] : files) all.insert(p);
-      for (const auto& [p, _] : broken) all.insert(p);
-      std::vector<std::string> out;
-      for (const auto& p : all) {
-        if (::fnmatch(pattern.c_str(), p.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0) out.push_back(p);
-      }
-      return out;
-    };
-    return l;
-  }
-  SshdConfig eval() const {
-    auto r = evaluate_sshd_config(loader());
-    if (!r) FAIL(r.error().message);
-    return std::move(r).value();
-  }
-};
+SshdConfig eval(const MemFs& fs) {
+  auto r = evaluate_sshd_config(fs.loader<SshdLoader>());
+  if (!r) FAIL(r.error().message);
+  return std::move(r).value();
+}
 
 MemFs main_only(std::string text) {
-  return MemFs{{{"/etc/ssh/sshd_config", std::move(text)}}, {}};
+  MemFs fs;
+  fs.files["/etc/ssh/sshd_config"] = std::move(text);
+  return fs;
 }
 
 std::vector<SshdSetting> rows_of(const SshdConfig& c, std::string_view keyword) {
@@ -194,17 +170,16 @@ TEST_CASE("normalize_sshd_value canonicalises enum words only", "[sshd_config]")
 }
 
 TEST_CASE("first value wins, aliases map, unset keywords are defaults", "[sshd_config]") {
-  auto c = main_only(
-               "PermitRootLogin no\n"
-               "PermitRootLogin yes\n"
-               "ChallengeResponseAuthentication No\n"
-               "KbdInteractiveAuthentication yes\n"
-               "PubkeyAcceptedKeyTypes +ssh-rsa\n"
-               "DSAAuthentication no\n"
-               "SKeyAuthentication yes\n"
-               "HostbasedAcceptedKeyTypes ssh-ed25519\n"
-               "LoginGraceTime 2m\n")
-               .eval();
+  auto c =
+      eval(main_only("PermitRootLogin no\n"
+                     "PermitRootLogin yes\n"
+                     "ChallengeResponseAuthentication No\n"
+                     "KbdInteractiveAuthentication yes\n"
+                     "PubkeyAcceptedKeyTypes +ssh-rsa\n"
+                     "DSAAuthentication no\n"
+                     "SKeyAuthentication yes\n"
+                     "HostbasedAcceptedKeyTypes ssh-ed25519\n"
+                     "LoginGraceTime 2m\n"));
   CHECK(c.main_file_found);
   auto root = one(c, "permitrootlogin");
   CHECK(root.value == "no");
@@ -237,21 +212,20 @@ TEST_CASE("first value wins, aliases map, unset keywords are defaults", "[sshd_c
 }
 
 TEST_CASE("accumulating keywords give one row per occurrence", "[sshd_config]") {
-  auto c = main_only(
-               "AllowUsers alice bob\n"
-               "Port 22\n"
-               "AllowUsers carol\n"
-               "Port 2222\n"
-               "AcceptEnv LANG LC_*\n"
-               "HostKey /etc/ssh/k1\n"
-               "HostKey /etc/ssh/k2\n"
-               "Subsystem sftp /usr/lib/openssh/sftp-server\n"
-               "Subsystem sftp internal-sftp\n"
-               "Subsystem backup /usr/local/bin/backup\n"
-               "ListenAddress 0.0.0.0\n"
-               "ListenAddress [::]:2222\n"
-               "DenyGroups nogroup\n")
-               .eval();
+  auto c =
+      eval(main_only("AllowUsers alice bob\n"
+                     "Port 22\n"
+                     "AllowUsers carol\n"
+                     "Port 2222\n"
+                     "AcceptEnv LANG LC_*\n"
+                     "HostKey /etc/ssh/k1\n"
+                     "HostKey /etc/ssh/k2\n"
+                     "Subsystem sftp /usr/lib/openssh/sftp-server\n"
+                     "Subsystem sftp internal-sftp\n"
+                     "Subsystem backup /usr/local/bin/backup\n"
+                     "ListenAddress 0.0.0.0\n"
+                     "ListenAddress [::]:2222\n"
+                     "DenyGroups nogroup\n"));
   auto users = rows_of(c, "allowusers");
   REQUIRE(users.size() == 3);
   CHECK(users[0].value == "alice");
@@ -277,15 +251,14 @@ TEST_CASE("accumulating keywords give one row per occurrence", "[sshd_config]") 
 }
 
 TEST_CASE("Match blocks go to sshd_match, not to the global configuration", "[sshd_config]") {
-  auto c = main_only(
-               "PasswordAuthentication yes\n"
-               "Match User backup Address 10.0.0.0/8\n"
-               "  PasswordAuthentication no\n"
-               "  AllowTcpForwarding no\n"
-               "  Port 2222\n"
-               "Match Group staff\n"
-               "  AllowUsers alice bob\n")
-               .eval();
+  auto c =
+      eval(main_only("PasswordAuthentication yes\n"
+                     "Match User backup Address 10.0.0.0/8\n"
+                     "  PasswordAuthentication no\n"
+                     "  AllowTcpForwarding no\n"
+                     "  Port 2222\n"
+                     "Match Group staff\n"
+                     "  AllowUsers alice bob\n"));
   CHECK(one(c, "passwordauthentication").value == "yes");
   CHECK(one(c, "allowtcpforwarding").is_default);
   CHECK(rows_of(c, "allowusers").empty());
@@ -306,17 +279,16 @@ TEST_CASE("Match blocks go to sshd_match, not to the global configuration", "[ss
 }
 
 TEST_CASE("Match all applies to every connection and overrides global values", "[sshd_config]") {
-  auto c = main_only(
-               "PermitRootLogin yes\n"
-               "AllowUsers alice\n"
-               "Match User bob\n"
-               "  X11Forwarding yes\n"
-               "Match all\n"
-               "  PermitRootLogin no\n"
-               "  AllowUsers carol\n"
-               "  Port 2200\n"
-               "  X11Forwarding no\n")
-               .eval();
+  auto c =
+      eval(main_only("PermitRootLogin yes\n"
+                     "AllowUsers alice\n"
+                     "Match User bob\n"
+                     "  X11Forwarding yes\n"
+                     "Match all\n"
+                     "  PermitRootLogin no\n"
+                     "  AllowUsers carol\n"
+                     "  Port 2200\n"
+                     "  X11Forwarding no\n"));
   auto root = one(c, "permitrootlogin");
   CHECK(root.value == "no");
   CHECK(root.line == 6);
@@ -338,7 +310,7 @@ TEST_CASE("a Match block in an included file ends at that file's end", "[sshd_co
   fs.files["/etc/ssh/sshd_config.d/50-bob.conf"] =
       "Match User bob\n"
       "PasswordAuthentication yes\n";
-  auto c = fs.eval();
+  auto c = eval(fs);
   auto pw = one(c, "passwordauthentication");
   CHECK(pw.value == "no");
   CHECK(pw.file == "/etc/ssh/sshd_config");
@@ -360,7 +332,7 @@ TEST_CASE("an Include inside a Match block contributes only Match-scoped setting
       "MaxSessions 2\n"
       "Match all\n"
       "PermitTTY no\n";
-  auto c = fs.eval();
+  auto c = eval(fs);
   CHECK(one(c, "allowagentforwarding").is_default);
   CHECK(one(c, "maxsessions").is_default);
   CHECK(one(c, "permittty").is_default);
@@ -390,7 +362,7 @@ TEST_CASE("Include globs: sorted, relative to /etc/ssh, several per line, no mat
   fs.files["/etc/ssh/conf.d/a.conf"] = "MaxAuthTries 3\nAllowUsers a\n";
   fs.files["/etc/ssh/conf.d/c.txt"] = "MaxAuthTries 8\n";
   fs.files["/etc/ssh/conf.d/.hidden.conf"] = "MaxAuthTries 7\n";
-  auto c = fs.eval();
+  auto c = eval(fs);
   auto tries = one(c, "maxauthtries");
   CHECK(tries.value_int == 3);
   CHECK(tries.file == "/etc/ssh/conf.d/a.conf");
@@ -411,7 +383,7 @@ TEST_CASE("Include fan-out is bounded in files and bytes, not only in depth", "[
     fs.files["/etc/ssh/f" + std::to_string(level) + ".conf"] = text + "\n";
   }
   fs.files["/etc/ssh/f5.conf"] = "MaxSessions 4\n";
-  auto wide = evaluate_sshd_config(fs.loader());
+  auto wide = evaluate_sshd_config(fs.loader<SshdLoader>());
   REQUIRE_FALSE(wide.ok());
   CHECK(wide.error().code == Errc::too_large);
   CHECK_THAT(wide.error().message, Catch::Contains("included files in all"));
@@ -421,7 +393,7 @@ TEST_CASE("Include fan-out is bounded in files and bytes, not only in depth", "[
   big.files["/etc/ssh/big.conf"] =
       std::string(kSshdMaxIncludedBytes / 2 + 1, '#') + "\nInclude big2.conf big2.conf\n";
   big.files["/etc/ssh/big2.conf"] = std::string(kSshdMaxIncludedBytes / 2 + 1, '#');
-  auto heavy = evaluate_sshd_config(big.loader());
+  auto heavy = evaluate_sshd_config(big.loader<SshdLoader>());
   REQUIRE_FALSE(heavy.ok());
   CHECK_THAT(heavy.error().message, Catch::Contains("bytes included in all"));
 }
@@ -437,12 +409,12 @@ TEST_CASE("Include nesting: 16 levels are fine, deeper is a loop error", "[sshd_
     return fs;
   };
   auto deep = chain(16);
-  auto ok = evaluate_sshd_config(deep.loader());
+  auto ok = evaluate_sshd_config(deep.loader<SshdLoader>());
   REQUIRE(ok.ok());
   CHECK(one(*ok, "maxsessions").file == "/etc/ssh/f16.conf");
 
   auto too_deep = chain(17);
-  auto err = evaluate_sshd_config(too_deep.loader());
+  auto err = evaluate_sshd_config(too_deep.loader<SshdLoader>());
   REQUIRE_FALSE(err.ok());
   CHECK(err.error().code == Errc::loop);
   CHECK_THAT(err.error().message, Catch::Contains("/etc/ssh/f16.conf:1") && Catch::Contains("f17.conf"));
@@ -450,7 +422,7 @@ TEST_CASE("Include nesting: 16 levels are fine, deeper is a loop error", "[sshd_
   MemFs loop;
   loop.files["/etc/ssh/sshd_config"] = "Port 22\nInclude /etc/ssh/loop.conf\n";
   loop.files["/etc/ssh/loop.conf"] = "\nInclude loop.conf\n";
-  auto l = evaluate_sshd_config(loop.loader());
+  auto l = evaluate_sshd_config(loop.loader<SshdLoader>());
   REQUIRE_FALSE(l.ok());
   CHECK(l.error().code == Errc::loop);
   CHECK_THAT(l.error().message, Catch::Contains("/etc/ssh/loop.conf:2"));
@@ -462,7 +434,7 @@ TEST_CASE("an included file that cannot be read is an error naming it", "[sshd_c
   fs.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/sshd_config.d/*.conf\n";
   fs.files["/etc/ssh/sshd_config.d/a.conf"] = "Port 22\n";
   fs.broken["/etc/ssh/sshd_config.d/zero.conf"] = code;
-  auto r = evaluate_sshd_config(fs.loader());
+  auto r = evaluate_sshd_config(fs.loader<SshdLoader>());
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == code);
   CHECK_THAT(r.error().message, Catch::Contains("/etc/ssh/sshd_config.d/zero.conf") &&
@@ -471,7 +443,7 @@ TEST_CASE("an included file that cannot be read is an error naming it", "[sshd_c
 
 TEST_CASE("an absent sshd_config gives only defaults", "[sshd_config]") {
   MemFs fs;
-  auto c = fs.eval();
+  auto c = eval(fs);
   CHECK_FALSE(c.main_file_found);
   REQUIRE_FALSE(c.settings.empty());
   for (const auto& s : c.settings) CHECK(s.is_default);
@@ -480,15 +452,14 @@ TEST_CASE("an absent sshd_config gives only defaults", "[sshd_config]") {
 }
 
 TEST_CASE("lines sshd refuses are issues and the rest is still evaluated", "[sshd_config]") {
-  auto c = main_only(
-               "NoSuchOption yes\n"
-               "PasswordAuthentication\n"
-               "Banner \"/etc/issue\n"
-               "PasswordAuthentication maybe\n"
-               "UsePrivilegeSeparation sandbox\n"
-               "Match Nobody x\n"
-               "PermitRootLogin no\n")
-               .eval();
+  auto c =
+      eval(main_only("NoSuchOption yes\n"
+                     "PasswordAuthentication\n"
+                     "Banner \"/etc/issue\n"
+                     "PasswordAuthentication maybe\n"
+                     "UsePrivilegeSeparation sandbox\n"
+                     "Match Nobody x\n"
+                     "PermitRootLogin no\n"));
   CHECK(has_issue(c, 1, "Bad configuration option: nosuchoption"));
   CHECK(has_issue(c, 2, "no argument"));
   CHECK(has_issue(c, 3, "invalid quotes"));
@@ -501,17 +472,16 @@ TEST_CASE("lines sshd refuses are issues and the rest is still evaluated", "[ssh
 }
 
 TEST_CASE("values: enum case, time in seconds, raw ForceCommand", "[sshd_config]") {
-  auto c = main_only(
-               "PasswordAuthentication NO\n"
-               "PermitRootLogin without-password\n"
-               "ClientAliveInterval 1h30m\n"
-               "MaxStartups 10:30:60\n"
-               "LogLevel debug3\n"
-               "Ciphers AES256-gcm@openssh.com\n"
-               "VersionAddendum hello world # comment\n"
-               "Match Group sftp\n"
-               "ForceCommand internal-sftp -d \"/up load\" # kept\n")
-               .eval();
+  auto c =
+      eval(main_only("PasswordAuthentication NO\n"
+                     "PermitRootLogin without-password\n"
+                     "ClientAliveInterval 1h30m\n"
+                     "MaxStartups 10:30:60\n"
+                     "LogLevel debug3\n"
+                     "Ciphers AES256-gcm@openssh.com\n"
+                     "VersionAddendum hello world # comment\n"
+                     "Match Group sftp\n"
+                     "ForceCommand internal-sftp -d \"/up load\" # kept\n"));
   CHECK(one(c, "passwordauthentication").value == "no");
   CHECK(one(c, "permitrootlogin").value == "prohibit-password");
   CHECK(one(c, "clientaliveinterval").value == "1h30m");

@@ -6,12 +6,12 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "collector.hpp"
+#include "mem_fs.hpp"
 #include "test_support.hpp"
 
 using namespace vigil::collectors;
@@ -19,40 +19,17 @@ using vigil::Errc;
 
 namespace {
 
-// Files by host path; a directory exists when a file is under it.
-// `broken` paths are listed but fail to read with their code.
-struct MemFs {
-  std::map<std::string, std::string> files;
-  std::map<std::string, Errc> broken;
+using vigil::test::MemFs;
 
-  SudoersLoader loader() const {
-    SudoersLoader l;
-    l.read = [this](const std::string& path) -> vigil::Result<std::string> {
-      if (auto b = broken.find(path); b != broken.end()) return vigil::make_error(b->second, "cannot read");
-      auto f = files.find(path);
-      if (f == files.end()) return vigil::make_error(Errc::not_found, "no such file");
-      return f->second;
-    };
-    l.list_dir = [this](const std::string& dir) -> vigil::Result<std::vector<std::string>> {
-      std::vector<std::string> names;
-      auto add = [&](const std::string& p) {
-        if (p.rfind(dir + "/", 0) == 0 && p.find('/', dir.size() + 1) == std::string::npos)
-          names.push_back(p.substr(dir.size() + 1));
-      };
-      for (const auto& [p, _] : files) add(p);
-      for (const auto& [p, _] : broken) add(p);
-      if (names.empty()) return vigil::make_error(Errc::not_found, "no such directory");
-      return names;
-    };
-    return l;
-  }
-  vigil::Result<Sudoers> run() const { return evaluate_sudoers(loader()); }
-  Sudoers eval() const {
-    auto r = run();
-    if (!r) FAIL(r.error().message);
-    return std::move(r).value();
-  }
-};
+vigil::Result<Sudoers> run(const MemFs& fs) {
+  return evaluate_sudoers(fs.loader<SudoersLoader>());
+}
+
+Sudoers eval(const MemFs& fs) {
+  auto r = run(fs);
+  if (!r) FAIL(r.error().message);
+  return std::move(r).value();
+}
 
 Sudoers parse(const std::string& text) {
   Sudoers s;
@@ -88,7 +65,7 @@ TEST_CASE("includedir reads names without '~' or '.', in byte order", "[sudoers]
   MemFs fs;
   fs.files["/etc/sudoers"] = "@includedir /etc/sudoers.d\n";
   for (const auto& c : cases) fs.files["/etc/sudoers.d/" + c.name] = "u ALL = /bin/" + c.name + "\n";
-  auto s = fs.eval();
+  auto s = eval(fs);
   std::vector<std::string> expected_files{"/etc/sudoers"};
   for (const std::string name : {"10-ops", "README", "Zeta", "a~b", "under_score"})
     expected_files.push_back("/etc/sudoers.d/" + name);
@@ -125,7 +102,7 @@ TEST_CASE("include paths: relative to the including file, quoted, #include and @
     fs.files["/etc/sudoers"] = "#include sudoers.d/base\n";
     fs.files["/etc/sudoers.d/base"] = c.directive + "\n";
     fs.files[c.target] = "alice ALL = /bin/true\n";
-    auto s = fs.eval();
+    auto s = eval(fs);
     REQUIRE(s.rules.size() == 1);
     CHECK(s.rules[0].file == c.target);
     CHECK(s.issues.empty());
@@ -142,7 +119,7 @@ TEST_CASE("'#' is a comment except #include at line start and uids", "[sudoers]"
       "%#1000 ALL = ALL\n"
       "bob ALL = /bin/echo a\\#b\n";
   fs.files["/etc/indented"] = "evil ALL = ALL\n";
-  auto s = fs.eval();
+  auto s = eval(fs);
   REQUIRE(s.rules.size() == 3);
   CHECK(s.rules[0].users == "#0");
   CHECK(s.rules[0].runas == "#0");
@@ -339,7 +316,7 @@ TEST_CASE("include loops, fan-out and unreadable included files are errors", "[s
   MemFs loop;
   loop.files["/etc/sudoers"] = "root ALL = ALL\n@include /etc/sudoers.d/a\n";
   loop.files["/etc/sudoers.d/a"] = "\n@include a\n";
-  auto l = loop.run();
+  auto l = run(loop);
   REQUIRE_FALSE(l.ok());
   CHECK(l.error().code == Errc::loop);
   CHECK_THAT(l.error().message, Catch::Contains("/etc/sudoers.d/a:2"));
@@ -347,14 +324,14 @@ TEST_CASE("include loops, fan-out and unreadable included files are errors", "[s
   MemFs self;
   self.files["/etc/sudoers"] = "@includedir /etc\n";
   self.files["/etc/sudoers2"] = "u ALL = ALL\n";
-  auto sl = self.run();
+  auto sl = run(self);
   REQUIRE_FALSE(sl.ok());
   CHECK(sl.error().code == Errc::loop);
 
   MemFs wide;
   wide.files["/etc/sudoers"] = "@includedir /etc/d\n@includedir /etc/d\n";
   for (int i = 0; i < 600; ++i) wide.files["/etc/d/f" + std::to_string(i)] = "";
-  auto w = wide.run();
+  auto w = run(wide);
   REQUIRE_FALSE(w.ok());
   CHECK(w.error().code == Errc::too_large);
 
@@ -362,7 +339,7 @@ TEST_CASE("include loops, fan-out and unreadable included files are errors", "[s
   MemFs fs;
   fs.files["/etc/sudoers"] = "\n@include /etc/sudoers.local\n";
   fs.broken["/etc/sudoers.local"] = code;
-  auto r = fs.run();
+  auto r = run(fs);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == code);
   CHECK_THAT(r.error().message, Catch::Contains("/etc/sudoers:2") && Catch::Contains("/etc/sudoers.local"));
@@ -372,20 +349,20 @@ TEST_CASE("absent includes are facts: a warning, not an error", "[sudoers]") {
   MemFs fs;
   fs.files["/etc/sudoers"] =
       "@include /etc/nope\n@includedir /etc/nodir\n#include /etc/%h.conf\nu ALL = ALL\n";
-  auto s = fs.eval();
+  auto s = eval(fs);
   CHECK(s.rules.size() == 1);
   CHECK(has_issue(s, "/etc/sudoers", 1, "/etc/nope is absent"));
   CHECK(has_issue(s, "/etc/sudoers", 2, "sudo ignores it"));
   CHECK(has_issue(s, "/etc/sudoers", 3, "%h"));
 
   fs.files["/etc/web1.conf"] = "w ALL = ALL\n";
-  auto h = evaluate_sudoers(fs.loader(), kSudoersPath, "web1");
+  auto h = evaluate_sudoers(fs.loader<SudoersLoader>(), kSudoersPath, "web1");
   REQUIRE(h.ok());
   CHECK(h->rules.size() == 2);
   CHECK(h->rules[0].file == "/etc/web1.conf");
 
   MemFs none;
-  auto n = none.run();
+  auto n = run(none);
   REQUIRE(n.ok());
   CHECK_FALSE(n->main_file_found);
 }
