@@ -75,44 +75,6 @@ bool release_is_security(const AptRelease& r) noexcept {
          (r.codename && ends_with(*r.codename, "-security"));
 }
 
-void scan_packages_index(std::string_view text, const std::function<void(const PackageIndexEntry&)>& fn,
-                         std::vector<ParseIssue>* issues) {
-  PackageIndexEntry e;
-  bool has_package = false, has_version = false;
-  auto on_field = [&](const Field& f) {
-    if (iequals(f.name, "Package")) {
-      e.name = f.value;
-      has_package = true;
-    } else if (iequals(f.name, "Version")) {
-      e.version = f.value;
-      has_version = true;
-    } else if (iequals(f.name, "Architecture")) {
-      e.architecture = f.value;
-    }
-  };
-  auto on_end = [&](int line) {
-    e.line = line;
-    if (!has_package || e.name.empty() || !has_version || e.version.empty()) {
-      add_issue(issues, line, "paragraph without Package or Version; skipped");
-    } else {
-      fn(e);
-    }
-    e = PackageIndexEntry{};
-    has_package = has_version = false;
-  };
-  read_paragraphs(text, false, on_field, on_end, issues);
-}
-
-std::optional<std::string_view> packages_list_architecture(std::string_view file_name) noexcept {
-  constexpr std::string_view kSuffix = "_Packages";
-  constexpr std::string_view kBinary = "_binary-";
-  if (!ends_with(file_name, kSuffix)) return std::nullopt;
-  file_name.remove_suffix(kSuffix.size());
-  std::size_t at = file_name.rfind(kBinary);
-  if (at == std::string_view::npos || at + kBinary.size() == file_name.size()) return std::nullopt;
-  return file_name.substr(at + kBinary.size());
-}
-
 namespace {
 
 constexpr std::string_view kStatusFile = "/var/lib/dpkg/status";
