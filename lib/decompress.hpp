@@ -64,9 +64,10 @@ class Decompressor {
   [[nodiscard]] Status finish(const ChunkSink& sink);
 
   // After an error every later call returns that error again: what the sink
-  // saw is then a prefix of the output and must be discarded.
+  // saw is then a prefix of the output and must be discarded. A moved-from
+  // Decompressor may only be destroyed or assigned to.
 
-  struct Impl;
+  struct Impl;  // one per format, in decompress.cpp
 
  private:
   explicit Decompressor(std::unique_ptr<Impl> impl) noexcept;
