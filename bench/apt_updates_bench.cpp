@@ -7,7 +7,8 @@
 // and minimums of wall time and of CPU time (user + system: less disturbed
 // than wall time on a shared machine), and the ratio of the medians:
 //  - vigil: the registered apt_updates collector in process, a fresh Host
-//    each run (dpkg status, Release files, every list read and decompressed);
+//    each run (dpkg status, Release files, every list streamed: read,
+//    decompressed and scanned in chunks);
 //  - apt-get -s upgrade as the host configures it, through the project's
 //    runner (no shell, LC_ALL=C, 5 min deadline);
 //  - apt-get -s upgrade with a binary cache (pkgcache.bin in a temporary
@@ -95,9 +96,9 @@ bool run_vigil(const vc::TableDef& table, const std::string& root, VigilFigures&
     if (table.columns[i].name == "pending") pending = i;
   }
   out = VigilFigures{rows.size(), 0, 0, warnings.size()};
+  // security = 1 means a security update is pending (and so pending = 1 too).
   for (const auto& r : rows) {
-    if (std::get<std::int64_t>(r[pending]) == 0) continue;
-    ++out.pending;
+    if (std::get<std::int64_t>(r[pending]) != 0) ++out.pending;
     if (std::get<std::int64_t>(r[security]) != 0) ++out.pending_security;
   }
   for (std::size_t i = 0; i < warnings.size() && i < 5; ++i) {
@@ -221,8 +222,8 @@ int main(int argc, char** argv) {
     vigil.cpu.push_back(cpu_ms(RUSAGE_SELF) - c0);
   }
   vigil.print("vigil apt_updates (in process)");
-  std::printf("  %-34s rows %zu  pending %zu  pending from a security list %zu  warnings %zu\n", "",
-              figures.rows, figures.pending, figures.pending_security, figures.warnings);
+  std::printf("  %-34s rows %zu  pending %zu  of them security updates %zu  warnings %zu\n", "", figures.rows,
+              figures.pending, figures.pending_security, figures.warnings);
   std::printf("  %-34s peak RSS of this process %.1f MB\n", "", max_rss_mb(RUSAGE_SELF));
   if (!apt.skipped.empty()) {
     std::printf("  apt-get not run: %s\n", apt.skipped.c_str());

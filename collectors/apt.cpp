@@ -1,6 +1,7 @@
 // The apt_sources table (what apt is configured to fetch and trust) and the
-// parsing shared by the apt tables; apt_lists.cpp has apt_lists and
-// apt_updates. Files only; apt is never run.
+// parsing shared by the apt tables; apt_lists.cpp has apt_lists,
+// apt_updates.cpp apt_updates and apt_packages_index.cpp the Packages index
+// reader. Files only; apt is never run.
 #include "apt.hpp"
 
 #include <algorithm>

@@ -59,9 +59,52 @@ struct PackageIndexEntry {
   int line = 0;
 };
 
-// Calls fn for each paragraph with a Package and a Version; no copy of the
-// text is made, so a 50 MiB index costs no more than its own buffer.
-void scan_packages_index(std::string_view text, const std::function<void(const PackageIndexEntry&)>& fn,
+using PackageIndexFn = std::function<void(const PackageIndexEntry&)>;
+
+// A paragraph larger than this (counted from its first line through the
+// blank line that ends it) is skipped with an issue: an index is read in
+// pieces, and what is held of a paragraph split between pieces is bounded.
+inline constexpr std::size_t kMaxPackagesParagraph = 1024u * 1024u;
+
+// The text of a Packages index in pieces of any size, as they are read or
+// decompressed: fn is called for each paragraph with a Package and a Version
+// (its views valid during the call), exactly as scan_packages_index over the
+// whole text would, whatever the pieces. Only the part of a paragraph split
+// between pieces is copied; a paragraph inside one piece is read in place.
+// Package, Version and Architecture are read (field names in any case,
+// values trimmed, continuation lines kept in the value); other fields are
+// skipped. Issues: a continuation line before any field, a line that is
+// neither field nor continuation, a paragraph without Package or Version,
+// and a paragraph over max_paragraph bytes (only that issue for it).
+class PackagesIndexScanner {
+ public:
+  explicit PackagesIndexScanner(PackageIndexFn fn, std::vector<ParseIssue>* issues = nullptr,
+                                std::size_t max_paragraph = kMaxPackagesParagraph);
+  void feed(std::string_view text);
+  // The text has ended: the last paragraph needs no blank line after it.
+  void finish();
+  // Bytes held from one piece to the next: never more than max_paragraph.
+  std::size_t carried() const noexcept { return carry_.size(); }
+
+ private:
+  std::size_t parse(std::string_view text, bool at_end);
+  void skip(std::string_view text);
+  void too_long(std::string_view dropped);
+  void flush_issues(bool keep);
+
+  PackageIndexFn fn_;
+  std::vector<ParseIssue>* issues_;
+  std::size_t max_paragraph_;
+  std::string carry_;                         // the start of a paragraph that the last piece cut
+  int next_line_ = 1;                         // line number of carry_'s first line, or of the next piece
+  bool skipping_ = false;                     // inside a paragraph over the limit, until its blank line
+  bool skip_blank_ = true;                    // skipping: the line read so far is blank
+  std::vector<ParseIssue> paragraph_issues_;  // kept until the paragraph's size is known
+};
+
+// The whole text at once: one piece. No copy of the text is made, so a
+// 50 MiB index costs no more than its own buffer.
+void scan_packages_index(std::string_view text, const PackageIndexFn& fn,
                          std::vector<ParseIssue>* issues = nullptr);
 
 // "..._binary-amd64_Packages" -> "amd64"; nullopt for a flat repository.

@@ -1,10 +1,12 @@
-// Shared by the apt tables (apt.cpp, apt_lists.cpp): a deb822 reader that
-// works on views of the text, and the collectors' common file handling.
-// Not for other collectors: the deb822 reading may move to lib/ later.
+// Shared by the apt tables (apt.cpp, apt_lists.cpp, apt_updates.cpp,
+// apt_packages_index.cpp): a deb822 reader that works on views of the text,
+// and the collectors' common file handling. Not for other collectors: the
+// deb822 reading may move to lib/ later.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "accounts.hpp"  // ParseIssue
+#include "apt.hpp"       // AptRelease
 #include "collector.hpp"
 #include "strings.hpp"
 
@@ -101,5 +104,15 @@ std::vector<std::string> glob_all(CollectContext& ctx, std::initializer_list<std
 std::optional<FileContent> read_or_warn(CollectContext& ctx, const std::string& path, std::size_t cap,
                                         bool quiet_absent = false);
 Value opt_text(const std::optional<std::string>& v);
+
+// A Release or InRelease file of the lists directory, parsed.
+struct ListRelease {
+  std::string file;
+  std::string prefix;  // file name up to "InRelease"/"Release": the repository's lists share it
+  AptRelease release;
+  std::optional<std::int64_t> mtime;
+};
+// Every Release file apt_lists shows; one that cannot be used is a warning.
+std::vector<ListRelease> load_releases(CollectContext& ctx);
 
 }  // namespace vigil::collectors::apt_detail

@@ -1,18 +1,12 @@
-// The apt_lists and apt_updates tables: the repositories of apt's last
-// update (its Release files) and, for each installed package, the newest
-// version its downloaded lists offer. Files only; apt is never run.
+// The apt_lists table: the repositories of apt's last update (its Release
+// files), and the Release parsing apt_updates shares. Files only; apt is
+// never run.
 #include <algorithm>
 #include <array>
-#include <cstdint>
-#include <exception>
-#include <map>
 
 #include "apt.hpp"
 #include "apt_internal.hpp"
 #include "collector.hpp"
-#include "deb_packages.hpp"
-#include "debversion.hpp"
-#include "decompress.hpp"
 #include "strings.hpp"
 
 namespace vigil::collectors {
@@ -75,80 +69,7 @@ bool release_is_security(const AptRelease& r) noexcept {
          (r.codename && ends_with(*r.codename, "-security"));
 }
 
-void scan_packages_index(std::string_view text, const std::function<void(const PackageIndexEntry&)>& fn,
-                         std::vector<ParseIssue>* issues) {
-  PackageIndexEntry e;
-  bool has_package = false, has_version = false;
-  auto on_field = [&](const Field& f) {
-    if (iequals(f.name, "Package")) {
-      e.name = f.value;
-      has_package = true;
-    } else if (iequals(f.name, "Version")) {
-      e.version = f.value;
-      has_version = true;
-    } else if (iequals(f.name, "Architecture")) {
-      e.architecture = f.value;
-    }
-  };
-  auto on_end = [&](int line) {
-    e.line = line;
-    if (!has_package || e.name.empty() || !has_version || e.version.empty()) {
-      add_issue(issues, line, "paragraph without Package or Version; skipped");
-    } else {
-      fn(e);
-    }
-    e = PackageIndexEntry{};
-    has_package = has_version = false;
-  };
-  read_paragraphs(text, false, on_field, on_end, issues);
-}
-
-std::optional<std::string_view> packages_list_architecture(std::string_view file_name) noexcept {
-  constexpr std::string_view kSuffix = "_Packages";
-  constexpr std::string_view kBinary = "_binary-";
-  if (!ends_with(file_name, kSuffix)) return std::nullopt;
-  file_name.remove_suffix(kSuffix.size());
-  std::size_t at = file_name.rfind(kBinary);
-  if (at == std::string_view::npos || at + kBinary.size() == file_name.size()) return std::nullopt;
-  return file_name.substr(at + kBinary.size());
-}
-
-namespace {
-
-constexpr std::string_view kStatusFile = "/var/lib/dpkg/status";
-constexpr std::size_t kStatusCap = 64u * 1024u * 1024u;  // as deb_packages
-// Debian's main amd64 Packages is ~50 MiB uncompressed; one is held at a time.
-constexpr std::size_t kPackagesCap = 256u * 1024u * 1024u;
-// lz4, the weakest of the formats read, shrinks a Packages list about 2.7
-// times (bookworm main: 51 MiB to 18 MiB), so a list within kPackagesCap
-// is well under this compressed; a larger file is refused before decoding.
-constexpr std::size_t kCompressedCap = 128u * 1024u * 1024u;
-
-// The extensions apt gives a *_Packages list, in the order one is chosen when
-// several copies of the same list exist (as after switching GzipIndexes):
-// uncompressed first, then the cheapest to decode. Only one copy is read, so
-// no candidate is scanned twice.
-struct ListFormat {
-  std::string_view extension;
-  const char* name;                        // for warnings
-  std::optional<Compression> compression;  // nullopt: Vigil cannot read it
-};
-constexpr std::array<ListFormat, 7> kListFormats{{
-    {"", "uncompressed", Compression::none},
-    {".lz4", "lz4", Compression::lz4},
-    {".gz", "gzip", Compression::gzip},
-    {".xz", "xz", Compression::xz},
-    {".bz2", "bzip2", std::nullopt},
-    {".zst", "zstd", std::nullopt},
-    {".lzma", "lzma", std::nullopt},
-}};
-
-struct ListRelease {
-  std::string file;
-  std::string prefix;  // file name up to "InRelease"/"Release": the repository's lists share it
-  AptRelease release;
-  std::optional<std::int64_t> mtime;
-};
+namespace apt_detail {
 
 std::vector<ListRelease> load_releases(CollectContext& ctx) {
   std::vector<ListRelease> out;
@@ -178,146 +99,16 @@ std::vector<ListRelease> load_releases(CollectContext& ctx) {
   return out;
 }
 
+}  // namespace apt_detail
+
+namespace {
+
 Status collect_lists(CollectContext& ctx, std::vector<Row>& rows) {
   for (const auto& l : load_releases(ctx)) {
     const auto& r = l.release;
     rows.push_back(Row{opt_text(r.origin), opt_text(r.label), opt_text(r.suite), opt_text(r.codename),
                        opt_text(r.date), opt_text(r.valid_until), text_value(l.file),
                        l.mtime ? int_value(*l.mtime) : null_value(), bool_value(release_is_security(r))});
-  }
-  return Status::success();
-}
-
-struct Candidate {
-  const DebPackage* installed = nullptr;
-  std::string version;  // empty until a list offers the package
-  std::string list;
-  bool security = false;
-};
-
-// Whether a list paragraph of architecture arch can upgrade an installed
-// package: same architecture, or 'all' (packages move between any and all).
-bool arch_matches(std::string_view installed, std::string_view arch, std::string_view native) noexcept {
-  return arch == installed || arch == "all" || (installed == "all" && !native.empty() && arch == native);
-}
-
-// The text of a Packages list, decompressed as its extension says; errors
-// name the file, as the Host's own do.
-Result<std::string> read_packages_list(const Host& host, const std::string& path, Compression c) {
-  auto file =
-      host.read_file(path, ReadOptions{.max_bytes = c == Compression::none ? kPackagesCap : kCompressedCap});
-  if (!file) return std::move(file).error();
-  if (c == Compression::none) return std::move(file->data);
-  auto text = decompress(file->data, c, kPackagesCap);
-  if (!text) return make_error(text.error().code, host.display_path(path) + ": " + text.error().message);
-  return text;
-}
-
-// stem: the list's name without its compression extension.
-void scan_list(CollectContext& ctx, const std::string& path, std::string_view stem, Compression compression,
-               bool security, std::string_view native,
-               std::map<std::string, std::vector<Candidate>, std::less<>>& by_name) {
-  auto text = read_packages_list(ctx.host(), path, compression);
-  if (!text) {
-    ctx.warn(path, text.error().message + "; list skipped");
-    return;
-  }
-  auto list_arch = packages_list_architecture(base_name(stem));
-  std::vector<ParseIssue> issues;
-  scan_packages_index(
-      *text,
-      [&](const PackageIndexEntry& e) {
-        auto it = by_name.find(e.name);
-        if (it == by_name.end()) return;
-        std::string_view arch = e.architecture.empty() ? list_arch.value_or("") : e.architecture;
-        for (auto& c : it->second) {
-          if (!arch_matches(*c.installed->architecture, arch, native)) continue;
-          int order = c.version.empty() ? 1 : deb_version_compare(e.version, c.version);
-          // The same version from a security list names that list.
-          if (order > 0 || (order == 0 && security && !c.security)) {
-            c.version = std::string(e.version);
-            c.list = path;
-            c.security = security;
-          }
-        }
-      },
-      &issues);
-  warn_issues(ctx, path, issues);
-}
-
-// The lists to read: for each list (its path without the compression
-// extension), the indexes in kListFormats of its copies, best first. A list
-// with no readable copy is a warning naming the format, and is not returned.
-std::map<std::string, std::vector<std::size_t>> choose_lists(CollectContext& ctx) {
-  std::map<std::string, std::vector<std::size_t>> lists;
-  for (const auto& path : glob_all(ctx, {"/var/lib/apt/lists/*_Packages*"})) {
-    for (std::size_t i = 0; i < kListFormats.size(); ++i) {
-      const std::string suffix = "_Packages" + std::string(kListFormats[i].extension);
-      if (!ends_with(path, suffix)) continue;  // "_Packages.diff_Index" and the like are not lists
-      lists[path.substr(0, path.size() - kListFormats[i].extension.size())].push_back(i);
-      break;
-    }
-  }
-  for (auto it = lists.begin(); it != lists.end();) {
-    auto& copies = it->second;
-    std::sort(copies.begin(), copies.end());
-    if (kListFormats[copies.front()].compression) {
-      ++it;
-      continue;
-    }
-    for (std::size_t i : copies) {
-      ctx.warn(it->first + std::string(kListFormats[i].extension),
-               std::string(kListFormats[i].name) +
-                   "-compressed list not read (Vigil reads uncompressed, lz4, gzip and xz lists); "
-                   "its packages are not counted");
-    }
-    it = lists.erase(it);
-  }
-  return lists;
-}
-
-Status collect_updates(CollectContext& ctx, std::vector<Row>& rows) {
-  auto status = ctx.host().read_file(kStatusFile, ReadOptions{.max_bytes = kStatusCap});
-  if (status.is(Errc::not_found)) {
-    ctx.warn(std::string(kStatusFile), "file absent: no dpkg database");
-    return Status::success();
-  }
-  if (!status)
-    return make_error(status.error().code, std::string(kStatusFile) + ": " + status.error().message);
-  // Its parse issues are reported by deb_packages.
-  const auto packages = parse_dpkg_status(status->data);
-  status->data = std::string();  // one file's text at a time
-  std::string native;
-  std::map<std::string, std::vector<Candidate>, std::less<>> by_name;
-  for (const auto& p : packages) {
-    if (p.name == "dpkg" && p.architecture) native = *p.architecture;
-    if (!p.state || !dpkg_state_installed(*p.state) || !p.version || !p.architecture) continue;
-    by_name[p.name].push_back(Candidate{&p, "", "", false});
-  }
-  auto releases = load_releases(ctx);
-  for (const auto& [stem, copies] : choose_lists(ctx)) {
-    const ListFormat& format = kListFormats[copies.front()];
-    const std::string path = stem + std::string(format.extension);
-    std::string_view name = base_name(stem);
-    // The list's own Release: the longest file-name prefix it shares.
-    const ListRelease* owner = nullptr;
-    for (const auto& r : releases) {
-      if (name.substr(0, r.prefix.size()) == r.prefix && (!owner || r.prefix.size() > owner->prefix.size())) {
-        owner = &r;
-      }
-    }
-    scan_list(ctx, path, stem, *format.compression, owner != nullptr && release_is_security(owner->release),
-              native, by_name);
-  }
-  for (const auto& p : packages) {
-    auto it = by_name.find(p.name);
-    if (it == by_name.end()) continue;
-    for (const auto& c : it->second) {
-      if (c.installed != &p || c.version.empty()) continue;
-      rows.push_back(Row{text_value(p.name), text_value(*p.architecture), text_value(*p.version),
-                         text_value(c.version), text_value(c.list), bool_value(c.security),
-                         bool_value(deb_version_compare(c.version, *p.version) > 0)});
-    }
   }
   return Status::success();
 }
@@ -348,33 +139,8 @@ TableDef apt_lists_table() {
   };
 }
 
-TableDef apt_updates_table() {
-  return TableDef{
-      "apt_updates",
-      "One row per installed package (dpkg state installed) that some *_Packages list in "
-      "/var/lib/apt/lists offers, with the newest version offered for its architecture (or 'all'), in "
-      "dpkg's order. Pins and priorities are not applied. Lists kept compressed (Acquire::GzipIndexes) "
-      "are read when .lz4, .gz or .xz; one copy of each list is read, the uncompressed one if present. "
-      "A .bz2, .zst or .lzma list, or one that is corrupt, truncated or decompresses past 256 MiB, is "
-      "skipped with a warning.",
-      {
-          {"name", T::text, "package name"},
-          {"architecture", T::text, "architecture of the installed package"},
-          {"installed_version", T::text, "version in /var/lib/dpkg/status"},
-          {"candidate_version", T::text, "newest version offered by the lists"},
-          {"candidate_list", T::text,
-           "the Packages file read that offers it, with its compression extension (a security list when "
-           "several do)"},
-          {"security", T::integer, "1 when that list belongs to a security repository (see apt_lists)"},
-          {"pending", T::integer, "1 when candidate_version is newer than installed_version"},
-      },
-      collect_updates,
-  };
-}
-
 }  // namespace
 
 VIGIL_REGISTER_TABLE(apt_lists_table());
-VIGIL_REGISTER_TABLE(apt_updates_table());
 
 }  // namespace vigil::collectors

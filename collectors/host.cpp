@@ -250,9 +250,17 @@ Result<std::string> Host::read_link(std::string_view path) const {
   return readlink_fd(r->object.get(), shown);
 }
 
-Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& opts) const {
-  const std::string shown = display_path(path);
-  auto r = resolve_in_root(root_fd_, path, true, shown);
+namespace {
+
+// A regular file opened for reading, proven to be the object resolution found.
+struct OpenedFile {
+  UniqueFd fd;
+  struct stat st {};
+};
+
+Result<OpenedFile> open_regular(int root_fd, std::string_view path, const ReadOptions& opts,
+                                const std::string& shown) {
+  auto r = resolve_in_root(root_fd, path, true, shown);
   if (!r) return std::move(r).error();
   const mode_t m = r->st.st_mode;
   if (!S_ISREG(m)) {
@@ -265,38 +273,70 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
   }
   // Reopen for reading by name with O_NOFOLLOW, then prove it is the object
   // that was resolved (same device and inode): nothing was swapped in between.
-  UniqueFd fd(
+  OpenedFile f;
+  f.fd.reset(
       ::openat(r->parent.get(), r->name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-  if (!fd.valid()) {
+  if (!f.fd.valid()) {
     int err = errno;
     if (err == ENOENT) return make_error(Errc::not_found, shown + ": no such file or directory");
     return make_error(Errc::io, shown + ": " + errno_text(err));
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
-  if (st.st_dev != r->st.st_dev || st.st_ino != r->st.st_ino) {
+  if (::fstat(f.fd.get(), &f.st) != 0) return make_error(Errc::io, shown + ": " + errno_text(errno));
+  if (f.st.st_dev != r->st.st_dev || f.st.st_ino != r->st.st_ino) {
     return make_error(Errc::io, shown + ": file changed while being opened");
   }
+  return f;
+}
 
-  FileContent out;
-  out.path = std::string(path);
-  // st_size of the reopened file was not checked against the cap: bound the reservation.
-  if (st.st_size > 0) out.data.reserve(std::min(static_cast<std::size_t>(st.st_size), opts.max_bytes));
-  char buf[65536];
+// Reads f to its end through one buffer. The cap counts every byte read, not
+// st_size: procfs files say 0, and a file may grow while it is read.
+Status stream_file(const OpenedFile& f, std::size_t max_bytes, const std::string& shown,
+                   const ChunkSink& sink) {
+  // Sized for the file as it was opened (one more byte to see its end in one
+  // read), so a small file does not cost a 256 KiB buffer.
+  const auto expected = static_cast<std::size_t>(std::max<off_t>(f.st.st_size, 0));
+  std::string buf(std::clamp<std::size_t>(expected + 1, 4096, kReadChunkSize), '\0');
+  std::size_t total = 0;
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ssize_t n = ::read(f.fd.get(), buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error(Errc::io, shown + ": read failed: " + errno_text(errno));
     }
-    if (n == 0) break;
-    if (out.data.size() + static_cast<std::size_t>(n) > opts.max_bytes) {
+    if (n == 0) return Status::success();
+    const auto got = static_cast<std::size_t>(n);
+    if (got > max_bytes - total) {
       return make_error(Errc::too_large,
-                        shown + ": more than the read cap of " + std::to_string(opts.max_bytes) + " bytes");
+                        shown + ": more than the read cap of " + std::to_string(max_bytes) + " bytes");
     }
-    out.data.append(buf, static_cast<std::size_t>(n));
+    total += got;
+    if (auto st = sink(std::string_view(buf.data(), got)); !st) return st;
   }
+}
+
+}  // namespace
+
+Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& opts) const {
+  const std::string shown = display_path(path);
+  auto f = open_regular(root_fd_, path, opts, shown);
+  if (!f) return std::move(f).error();
+  FileContent out;
+  out.path = std::string(path);
+  // st_size of the reopened file was not checked against the cap: bound the reservation.
+  if (f->st.st_size > 0) out.data.reserve(std::min(static_cast<std::size_t>(f->st.st_size), opts.max_bytes));
+  auto st = stream_file(*f, opts.max_bytes, shown, [&](std::string_view piece) {
+    out.data.append(piece);
+    return Status::success();
+  });
+  if (!st) return st.error();
   return out;
+}
+
+Status Host::read_chunks(std::string_view path, const ReadOptions& opts, const ChunkSink& sink) const {
+  const std::string shown = display_path(path);
+  auto f = open_regular(root_fd_, path, opts, shown);
+  if (!f) return std::move(f).error();
+  return stream_file(*f, opts.max_bytes, shown, sink);
 }
 
 Result<std::vector<DirEntry>> Host::list_dir(std::string_view path) const {

@@ -15,11 +15,14 @@
 #include <string_view>
 #include <vector>
 
+#include "chunk_sink.hpp"
 #include "result.hpp"
 
 namespace vigil::collectors {
 
 inline constexpr std::size_t kDefaultReadCap = 16u * 1024u * 1024u;  // 16 MiB
+// The largest piece read_chunks hands to its sink (and its buffer's size).
+inline constexpr std::size_t kReadChunkSize = 256u * 1024u;  // 256 KiB
 
 enum class FileType { regular, directory, symlink, char_device, block_device, fifo, socket, unknown };
 const char* file_type_name(FileType t) noexcept;
@@ -52,7 +55,7 @@ struct DirEntry {
 // files too, and a device node inside a foreign root (an image, a container)
 // would name a device of the scanning machine (/dev/mem, a watchdog).
 struct ReadOptions {
-  std::size_t max_bytes = kDefaultReadCap;
+  std::size_t max_bytes = kDefaultReadCap;  // the whole file's, not a chunk's
 };
 
 inline constexpr std::size_t kMaxGlobMatches = 10000;
@@ -83,6 +86,15 @@ class Host {
   // file (or a directory on the way) does not exist: callers treat that as a
   // fact ("absent"). Errc::too_large when over the cap: never silently cut.
   Result<FileContent> read_file(std::string_view path, const ReadOptions& opts = {}) const;
+
+  // The same file, with the same resolution, checks and errors as read_file,
+  // handed to sink in order in non-empty pieces of at most kReadChunkSize
+  // bytes, so a large file costs one buffer, not its size. Over the cap is
+  // Errc::too_large before the piece that would pass it reaches the sink, so
+  // the sink never sees more than opts.max_bytes in all. On any error what
+  // the sink saw is a prefix of the file and must be discarded.
+  [[nodiscard]] Status read_chunks(std::string_view path, const ReadOptions& opts,
+                                   const ChunkSink& sink) const;
 
   // lstat semantics for the last component (follow_last=false) or stat
   // semantics (true); symlinks in the middle are always followed inside root.

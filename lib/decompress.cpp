@@ -1,6 +1,8 @@
-// Decompression through liblz4, zlib and liblzma into one growing buffer that
-// never goes past the caller's cap. Each library's state is owned by a
-// unique_ptr whose deleter is the library's own free function.
+// Streaming decompression through liblz4, zlib and liblzma into one fixed
+// output buffer, counted against the caller's cap. Each library's state is
+// owned by a unique_ptr whose deleter is the library's own free function;
+// the state lives in the heap-allocated Impl, which never moves (zlib keeps
+// a pointer back to its z_stream).
 #include "decompress.hpp"
 
 #define ZLIB_CONST  // next_in as a pointer to const
@@ -11,54 +13,11 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
-#include <limits>
-#include <memory>
-#include <span>
+#include <optional>
 
 namespace vigil {
 
 namespace {
-
-constexpr std::size_t kMinInitialOut = 64u * 1024u;
-
-// The output buffer: grown geometrically up to one byte past the cap, so that
-// a stream of exactly max_out bytes is told from one that goes on (a bomb).
-// The first allocation is the caller's guess of the output size (capped):
-// a good guess means one allocation and no copy of a 50 MiB list.
-class Sink {
- public:
-  Sink(std::size_t guess, std::size_t max_out)
-      : max_out_(max_out),
-        limit_(max_out == std::numeric_limits<std::size_t>::max() ? max_out : max_out + 1),
-        initial_(std::clamp(guess, std::min(kMinInitialOut, limit_), limit_)) {}
-
-  // Room to write into; never empty while within the cap (size() <= max_out).
-  std::span<char> space() {
-    if (size_ == out_.size() && out_.size() < limit_) {
-      const std::size_t grown =
-          out_.empty() ? initial_ : (out_.size() > limit_ / 2 ? limit_ : out_.size() * 2);
-      out_.resize(grown);
-    }
-    return {out_.data() + size_, out_.size() - size_};
-  }
-  void commit(std::size_t n) noexcept { size_ += n; }
-  bool over() const noexcept { return size_ > max_out_; }
-  Error too_large(const char* format) const {
-    return make_error(Errc::too_large, std::string(format) + " data decompresses to more than " +
-                                           std::to_string(max_out_) + " bytes; not read");
-  }
-  std::string take() {
-    out_.resize(size_);
-    return std::move(out_);
-  }
-
- private:
-  std::string out_;
-  std::size_t size_ = 0;
-  std::size_t max_out_;
-  std::size_t limit_;
-  std::size_t initial_;
-};
 
 Error truncated(const char* format) {
   return make_error(Errc::parse, std::string(format) + " data is truncated (it ends inside the stream)");
@@ -68,155 +27,278 @@ Error corrupt(const char* format, std::string_view detail) {
   return make_error(Errc::parse, std::string(format) + " data is corrupt: " + std::string(detail));
 }
 
-// input_size * ratio, saturating.
-std::size_t scaled(std::size_t input_size, std::size_t ratio) noexcept {
-  return input_size > std::numeric_limits<std::size_t>::max() / ratio
-             ? std::numeric_limits<std::size_t>::max()
-             : input_size * ratio;
-}
+}  // namespace
 
-// zlib counts in uInt; feed and drain in pieces a uInt can hold.
-uInt clamp_uint(std::size_t n) noexcept {
-  return static_cast<uInt>(std::min<std::size_t>(n, UINT_MAX));
-}
+// What every format shares: the output buffer, the cap, and the rule that an
+// error is final.
+struct Decompressor::Impl {
+  Impl(const char* name, std::size_t max_out, bool buffered)
+      : name_(name), max_out_(max_out), out_(buffered ? kDecompressChunkSize : 0, '\0') {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  virtual ~Impl() = default;
+
+  Status feed(std::string_view input, const ChunkSink& sink) {
+    if (auto st = usable(); !st) return st;
+    return remember(decode(input, sink));
+  }
+  Status finish(const ChunkSink& sink) {
+    if (auto st = usable(); !st) return st;
+    finished_ = true;
+    return remember(end(sink));
+  }
+
+ protected:
+  virtual Status decode(std::string_view input, const ChunkSink& sink) = 0;
+  virtual Status end(const ChunkSink& sink) = 0;
+
+  // n bytes of output, already counted against the cap, to the sink.
+  Status pass(std::string_view piece, const ChunkSink& sink) {
+    if (piece.empty()) return Status::success();
+    if (piece.size() > max_out_ - total_) return too_large();
+    total_ += piece.size();
+    return sink(piece);
+  }
+  // The first n bytes of the output buffer, which the library just wrote.
+  Status emit(std::size_t n, const ChunkSink& sink) { return pass(std::string_view(out_.data(), n), sink); }
+  virtual Error too_large() const {
+    return make_error(Errc::too_large, std::string(name_) + " data decompresses to more than " +
+                                           std::to_string(max_out_) + " bytes; not read");
+  }
+
+  const char* name_;
+  std::size_t max_out_;
+  std::string out_;
+
+ private:
+  Status usable() const {
+    if (failed_) return *failed_;
+    if (finished_) return make_error(Errc::internal, std::string(name_) + ": decompressor used after finish");
+    return Status::success();
+  }
+  Status remember(Status st) {
+    if (!st) failed_ = st.error();
+    return st;
+  }
+
+  std::size_t total_ = 0;
+  std::optional<Error> failed_;
+  bool finished_ = false;
+};
+
+namespace {
+
+using Impl = Decompressor::Impl;
+
+class Plain final : public Impl {
+ public:
+  explicit Plain(std::size_t max_out) : Impl("none", max_out, false) {}
+  bool init() { return true; }
+
+ private:
+  // The input is handed on as it is, in pieces no larger than any format's.
+  Status decode(std::string_view input, const ChunkSink& sink) override {
+    while (!input.empty()) {
+      const std::size_t n = std::min(input.size(), kDecompressChunkSize);
+      if (auto st = pass(input.substr(0, n), sink); !st) return st;
+      input.remove_prefix(n);
+    }
+    return Status::success();
+  }
+  Status end(const ChunkSink&) override { return Status::success(); }
+  Error too_large() const override {
+    return make_error(Errc::too_large, "data is more than " + std::to_string(max_out_) + " bytes; not read");
+  }
+};
 
 struct InflateEnd {
   void operator()(z_stream* zs) const noexcept { ::inflateEnd(zs); }
 };
 
-Result<std::string> inflate_gzip(std::string_view data, std::size_t max_out) {
-  constexpr const char* kName = "gzip";
-  z_stream zs{};
-  if (::inflateInit2(&zs, 15 + 16) != Z_OK) return make_error(Errc::internal, "gzip: cannot set up zlib");
-  const std::unique_ptr<z_stream, InflateEnd> guard(&zs);
-  // The last 4 bytes of a gzip member are its size mod 2^32 (RFC 1952
-  // ISIZE): exact for one member, and believed only up to deflate's maximum
-  // ratio (1032:1), so a lying trailer cannot make a small file allocate the cap.
-  std::size_t guess = scaled(data.size(), 6);  // Packages lists shrink about 5x
-  if (data.size() >= 18) {
-    const auto* t = reinterpret_cast<const unsigned char*>(data.data()) + data.size() - 4;
-    const std::size_t isize =
-        std::size_t{t[0]} | std::size_t{t[1]} << 8 | std::size_t{t[2]} << 16 | std::size_t{t[3]} << 24;
-    // One byte more, so the call that reads the trailer still has room and
-    // the buffer need not double for it.
-    if (isize <= scaled(data.size(), 1032)) guess = isize + 1;
+class Gzip final : public Impl {
+ public:
+  explicit Gzip(std::size_t max_out) : Impl("gzip", max_out, true) {}
+  bool init() {
+    if (::inflateInit2(&zs_, 15 + 16) != Z_OK) return false;
+    guard_.reset(&zs_);
+    return true;
   }
-  Sink sink(guess, max_out);
-  const auto* in = reinterpret_cast<const Bytef*>(data.data());
-  std::size_t in_left = data.size();
-  for (;;) {
-    const auto space = sink.space();
-    const uInt give_in = clamp_uint(in_left), give_out = clamp_uint(space.size());
-    zs.next_in = in;
-    zs.avail_in = give_in;
-    zs.next_out = reinterpret_cast<Bytef*>(space.data());
-    zs.avail_out = give_out;
-    const int rc = ::inflate(&zs, Z_NO_FLUSH);
-    const bool progress = zs.avail_in != give_in || zs.avail_out != give_out;
-    in += give_in - zs.avail_in;
-    in_left -= give_in - zs.avail_in;
-    sink.commit(give_out - zs.avail_out);
-    if (sink.over()) return sink.too_large(kName);
-    switch (rc) {
-      case Z_OK:
-        continue;
-      case Z_STREAM_END:
-        if (in_left == 0) return sink.take();
-        // Another member follows, as gzip(1) writes for `cat a.gz b.gz`.
-        if (::inflateReset(&zs) != Z_OK) return make_error(Errc::internal, "gzip: cannot reset zlib");
-        continue;
-      case Z_BUF_ERROR:  // no progress possible: there was room for output, so the input ran out
-        if (in_left == 0) return truncated(kName);
-        if (!progress) return corrupt(kName, "zlib makes no progress");
-        continue;
-      case Z_MEM_ERROR:
-        return make_error(Errc::internal, "gzip: zlib is out of memory");
-      case Z_NEED_DICT:
-        return corrupt(kName, "the stream needs a preset dictionary");
-      default:
-        return corrupt(kName, zs.msg != nullptr ? zs.msg : "zlib error " + std::to_string(rc));
+
+ private:
+  Status decode(std::string_view input, const ChunkSink& sink) override {
+    // zlib counts in uInt: feed it in pieces one can hold.
+    while (!input.empty()) {
+      const std::size_t n = std::min<std::size_t>(input.size(), UINT_MAX);
+      if (auto st = decode_piece(input.substr(0, n), sink); !st) return st;
+      input.remove_prefix(n);
     }
+    return Status::success();
   }
-}
+
+  Status decode_piece(std::string_view input, const ChunkSink& sink) {
+    zs_.next_in = reinterpret_cast<const Bytef*>(input.data());
+    zs_.avail_in = static_cast<uInt>(input.size());
+    bool full = false;  // the last call filled the buffer: zlib may hold more
+    while (zs_.avail_in > 0 || full) {
+      if (member_done_) {
+        if (zs_.avail_in == 0) break;
+        // Another member follows, as gzip(1) writes for `cat a.gz b.gz`.
+        if (::inflateReset(&zs_) != Z_OK) return make_error(Errc::internal, "gzip: cannot reset zlib");
+        member_done_ = false;
+      }
+      const uInt give_in = zs_.avail_in, give_out = static_cast<uInt>(out_.size());
+      zs_.next_out = reinterpret_cast<Bytef*>(out_.data());
+      zs_.avail_out = give_out;
+      const int rc = ::inflate(&zs_, Z_NO_FLUSH);
+      const bool progress = zs_.avail_in != give_in || zs_.avail_out != give_out;
+      full = zs_.avail_out == 0;
+      if (auto st = emit(give_out - zs_.avail_out, sink); !st) return st;
+      switch (rc) {
+        case Z_OK:
+          continue;
+        case Z_STREAM_END:
+          member_done_ = true;
+          full = false;
+          continue;
+        case Z_BUF_ERROR:  // no progress possible: with room for output, the input ran out
+          if (zs_.avail_in == 0) return Status::success();
+          if (!progress) return corrupt(name_, "zlib makes no progress");
+          continue;
+        case Z_MEM_ERROR:
+          return make_error(Errc::internal, "gzip: zlib is out of memory");
+        case Z_NEED_DICT:
+          return corrupt(name_, "the stream needs a preset dictionary");
+        default:
+          return corrupt(name_, zs_.msg != nullptr ? zs_.msg : "zlib error " + std::to_string(rc));
+      }
+    }
+    return Status::success();
+  }
+
+  // zlib hands over all it can decode while it has room, so nothing is left
+  // to flush: the data must simply have ended at a member's end.
+  Status end(const ChunkSink&) override { return member_done_ ? Status::success() : truncated(name_); }
+
+  z_stream zs_{};
+  std::unique_ptr<z_stream, InflateEnd> guard_;  // after zs_: ends it before it goes
+  bool member_done_ = false;
+};
 
 struct LzmaEnd {
   void operator()(lzma_stream* s) const noexcept { ::lzma_end(s); }
 };
 
-Result<std::string> decode_xz(std::string_view data, std::size_t max_out) {
-  constexpr const char* kName = "xz";
-  lzma_stream strm = LZMA_STREAM_INIT;
-  if (::lzma_stream_decoder(&strm, kXzMemoryLimit, LZMA_CONCATENATED) != LZMA_OK)
-    return make_error(Errc::internal, "xz: cannot set up liblzma");
-  const std::unique_ptr<lzma_stream, LzmaEnd> guard(&strm);
-  Sink sink(scaled(data.size(), 8), max_out);  // Packages lists shrink about 7x
-  strm.next_in = reinterpret_cast<const std::uint8_t*>(data.data());
-  strm.avail_in = data.size();
-  for (;;) {
-    const auto space = sink.space();
-    strm.next_out = reinterpret_cast<std::uint8_t*>(space.data());
-    strm.avail_out = space.size();
-    // All the input is given at once, so every call may finish the stream.
-    const lzma_ret rc = ::lzma_code(&strm, LZMA_FINISH);
-    sink.commit(space.size() - strm.avail_out);
-    if (sink.over()) return sink.too_large(kName);
-    switch (rc) {
-      case LZMA_OK:
-        continue;
-      case LZMA_STREAM_END:
-        return sink.take();
-      case LZMA_BUF_ERROR:
-        return truncated(kName);
-      case LZMA_MEMLIMIT_ERROR:
-        return make_error(Errc::too_large, "xz stream needs more than " + std::to_string(kXzMemoryLimit) +
-                                               " bytes of decoder memory; not read");
-      case LZMA_MEM_ERROR:
-        return make_error(Errc::internal, "xz: liblzma is out of memory");
-      case LZMA_FORMAT_ERROR:
-        return corrupt(kName, "not an xz stream (bad magic bytes)");
-      case LZMA_OPTIONS_ERROR:
-        return corrupt(kName, "unsupported stream options");
-      case LZMA_DATA_ERROR:
-        return corrupt(kName, "bad compressed data or failed check");
-      default:
-        return corrupt(kName, "liblzma error " + std::to_string(static_cast<int>(rc)));
+class Xz final : public Impl {
+ public:
+  explicit Xz(std::size_t max_out) : Impl("xz", max_out, true) {}
+  bool init() {
+    if (::lzma_stream_decoder(&strm_, kXzMemoryLimit, LZMA_CONCATENATED) != LZMA_OK) return false;
+    guard_.reset(&strm_);
+    return true;
+  }
+
+ private:
+  Status decode(std::string_view input, const ChunkSink& sink) override {
+    strm_.next_in = reinterpret_cast<const std::uint8_t*>(input.data());
+    strm_.avail_in = input.size();
+    return run(LZMA_RUN, sink);
+  }
+
+  // LZMA_CONCATENATED ends only under LZMA_FINISH: then liblzma knows no
+  // further stream follows, and tells a complete end from a truncated one.
+  Status end(const ChunkSink& sink) override {
+    strm_.next_in = nullptr;
+    strm_.avail_in = 0;
+    return run(LZMA_FINISH, sink);
+  }
+
+  Status run(lzma_action action, const ChunkSink& sink) {
+    for (;;) {
+      strm_.next_out = reinterpret_cast<std::uint8_t*>(out_.data());
+      strm_.avail_out = out_.size();
+      const lzma_ret rc = ::lzma_code(&strm_, action);
+      const bool full = strm_.avail_out == 0;
+      if (auto st = emit(out_.size() - strm_.avail_out, sink); !st) return st;
+      switch (rc) {
+        case LZMA_OK:
+          if (action == LZMA_RUN && strm_.avail_in == 0 && !full) return Status::success();
+          continue;
+        case LZMA_STREAM_END:
+          return Status::success();
+        case LZMA_BUF_ERROR:  // no progress possible twice in a row
+          if (action == LZMA_RUN && strm_.avail_in == 0) return Status::success();
+          return truncated(name_);
+        case LZMA_MEMLIMIT_ERROR:
+          return make_error(Errc::too_large, "xz stream needs more than " + std::to_string(kXzMemoryLimit) +
+                                                 " bytes of decoder memory; not read");
+        case LZMA_MEM_ERROR:
+          return make_error(Errc::internal, "xz: liblzma is out of memory");
+        case LZMA_FORMAT_ERROR:
+          return corrupt(name_, "not an xz stream (bad magic bytes)");
+        case LZMA_OPTIONS_ERROR:
+          return corrupt(name_, "unsupported stream options");
+        case LZMA_DATA_ERROR:
+          return corrupt(name_, "bad compressed data or failed check");
+        default:
+          return corrupt(name_, "liblzma error " + std::to_string(static_cast<int>(rc)));
+      }
     }
   }
-}
+
+  lzma_stream strm_ = LZMA_STREAM_INIT;
+  std::unique_ptr<lzma_stream, LzmaEnd> guard_;  // after strm_: ends it before it goes
+};
 
 struct Lz4FreeDctx {
   void operator()(LZ4F_dctx* d) const noexcept { ::LZ4F_freeDecompressionContext(d); }
 };
 
-Result<std::string> decode_lz4(std::string_view data, std::size_t max_out) {
-  constexpr const char* kName = "lz4";
-  LZ4F_dctx* raw = nullptr;
-  const std::size_t created = ::LZ4F_createDecompressionContext(&raw, LZ4F_VERSION);
-  const std::unique_ptr<LZ4F_dctx, Lz4FreeDctx> dctx(raw);
-  if (::LZ4F_isError(created) || !dctx) return make_error(Errc::internal, "lz4: cannot set up liblz4");
-  Sink sink(scaled(data.size(), 3), max_out);  // Packages lists shrink 2.7 to 3.3x
-  const char* in = data.data();
-  std::size_t in_left = data.size();
-  std::size_t hint = 1;  // 0 once a frame is complete
-  bool progress = true;
-  // After the input is used up, liblz4 may still hold decoded bytes that did
-  // not fit: call on while it makes progress.
-  while (in_left > 0 || (hint != 0 && progress)) {
-    const auto space = sink.space();
-    std::size_t used = in_left, made = space.size();
-    hint = ::LZ4F_decompress(dctx.get(), space.data(), &made, in, &used, nullptr);
-    if (::LZ4F_isError(hint)) return corrupt(kName, ::LZ4F_getErrorName(hint));
-    in += used;
-    in_left -= used;
-    sink.commit(made);
-    if (sink.over()) return sink.too_large(kName);
-    progress = used > 0 || made > 0;
-    if (!progress && in_left > 0) return corrupt(kName, "liblz4 makes no progress");
-    // A complete frame followed by more input: the next frame (liblz4 resets
-    // the context by itself after a frame's end).
+class Lz4 final : public Impl {
+ public:
+  explicit Lz4(std::size_t max_out) : Impl("lz4", max_out, true) {}
+  bool init() {
+    LZ4F_dctx* raw = nullptr;
+    const std::size_t created = ::LZ4F_createDecompressionContext(&raw, LZ4F_VERSION);
+    dctx_.reset(raw);
+    return !::LZ4F_isError(created) && dctx_;
   }
-  if (hint != 0) return truncated(kName);
-  return sink.take();
+
+ private:
+  Status decode(std::string_view input, const ChunkSink& sink) override {
+    // liblz4 may stop early: at a frame's end (the next call starts the next
+    // frame by itself), or holding decoded bytes that did not fit. It is not
+    // called without input unless it holds some: between frames a call
+    // without input would ask for the next frame's header.
+    while (!input.empty() || holding_) {
+      std::size_t used = input.size(), made = out_.size();
+      hint_ = ::LZ4F_decompress(dctx_.get(), out_.data(), &made, input.data(), &used, nullptr);
+      if (::LZ4F_isError(hint_)) return corrupt(name_, ::LZ4F_getErrorName(hint_));
+      input.remove_prefix(used);
+      // 0: the frame is decoded and flushed; a full buffer may leave more.
+      holding_ = hint_ != 0 && made == out_.size();
+      if (auto st = emit(made, sink); !st) return st;
+      if (used == 0 && made == 0 && !input.empty()) return corrupt(name_, "liblz4 makes no progress");
+    }
+    return Status::success();
+  }
+
+  // hint_ is 0 exactly when the last frame is complete.
+  Status end(const ChunkSink& sink) override {
+    if (auto st = decode({}, sink); !st) return st;
+    return hint_ == 0 ? Status::success() : truncated(name_);
+  }
+
+  std::unique_ptr<LZ4F_dctx, Lz4FreeDctx> dctx_;
+  std::size_t hint_ = 1;  // nothing read yet: not a complete frame
+  bool holding_ = false;
+};
+
+// A format's state, set up; null when its library cannot allocate it.
+template <typename Format>
+std::unique_ptr<Impl> set_up(std::size_t max_out) {
+  auto f = std::make_unique<Format>(max_out);
+  if (!f->init()) return nullptr;
+  return f;
 }
 
 }  // namespace
@@ -235,21 +317,53 @@ const char* compression_name(Compression c) noexcept {
   return "unknown";
 }
 
-Result<std::string> decompress(std::string_view data, Compression c, std::size_t max_out) {
+Decompressor::Decompressor(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Decompressor::Decompressor(Decompressor&&) noexcept = default;
+Decompressor& Decompressor::operator=(Decompressor&&) noexcept = default;
+Decompressor::~Decompressor() = default;
+
+Result<Decompressor> Decompressor::create(Compression c, std::size_t max_out) {
+  std::unique_ptr<Impl> impl;
   switch (c) {
     case Compression::none:
-      if (data.size() > max_out)
-        return make_error(Errc::too_large,
-                          "data is more than " + std::to_string(max_out) + " bytes; not read");
-      return std::string(data);
+      impl = set_up<Plain>(max_out);
+      break;
     case Compression::gzip:
-      return inflate_gzip(data, max_out);
+      impl = set_up<Gzip>(max_out);
+      break;
     case Compression::xz:
-      return decode_xz(data, max_out);
+      impl = set_up<Xz>(max_out);
+      break;
     case Compression::lz4:
-      return decode_lz4(data, max_out);
+      impl = set_up<Lz4>(max_out);
+      break;
+    default:
+      return make_error(Errc::invalid, "unknown compression");
   }
-  return make_error(Errc::invalid, "unknown compression");
+  if (!impl)
+    return make_error(Errc::internal, std::string(compression_name(c)) + ": cannot set up the library");
+  return Decompressor(std::move(impl));
+}
+
+Status Decompressor::feed(std::string_view input, const ChunkSink& sink) {
+  return impl_->feed(input, sink);
+}
+
+Status Decompressor::finish(const ChunkSink& sink) {
+  return impl_->finish(sink);
+}
+
+Result<std::string> decompress(std::string_view data, Compression c, std::size_t max_out) {
+  auto d = Decompressor::create(c, max_out);
+  if (!d) return std::move(d).error();
+  std::string out;
+  const ChunkSink append = [&](std::string_view piece) {
+    out.append(piece);
+    return Status::success();
+  };
+  if (auto st = d->feed(data, append); !st) return st.error();
+  if (auto st = d->finish(append); !st) return st.error();
+  return out;
 }
 
 }  // namespace vigil

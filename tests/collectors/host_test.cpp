@@ -6,13 +6,17 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 #include "test_support.hpp"
 
 using vigil::Errc;
+using vigil::Status;
 using vigil::collectors::FileType;
 using vigil::collectors::GlobOptions;
 using vigil::collectors::Host;
+using vigil::collectors::kReadChunkSize;
 using vigil::collectors::ReadOptions;
 using vigil::test::TempDir;
 
@@ -21,6 +25,41 @@ Host open_host(const TempDir& d) {
   auto h = Host::open(d.path());
   REQUIRE(h.ok());
   return std::move(*h);
+}
+
+// What read_chunks handed over: the pieces, and its status.
+struct Chunks {
+  std::vector<std::string> pieces;
+  Status status;
+  std::string joined() const {
+    std::string out;
+    for (const auto& p : pieces) out += p;
+    return out;
+  }
+};
+
+Chunks read_chunks(const Host& h, std::string_view path,
+                   std::size_t cap = vigil::collectors::kDefaultReadCap) {
+  Chunks c;
+  c.status = h.read_chunks(path, ReadOptions{.max_bytes = cap}, [&](std::string_view piece) {
+    c.pieces.emplace_back(piece);
+    return Status::success();
+  });
+  return c;
+}
+
+// The error code of a status, or "ok" (printable by Catch).
+std::string outcome(const Status& st) {
+  return st.ok() ? "ok" : vigil::errc_name(st.error().code);
+}
+
+// Bytes that differ at every offset, so a misplaced or repeated chunk shows.
+std::string numbered(std::size_t n) {
+  std::string out;
+  out.reserve(n);
+  for (std::size_t i = 0; out.size() < n; ++i) out += std::to_string(i) + ',';
+  out.resize(n);
+  return out;
 }
 }  // namespace
 
@@ -212,4 +251,108 @@ TEST_CASE("the live root reads procfs files but never devices", "[host]") {
   auto p = h->read_file("/proc/self/status");  // size 0 in stat, content on read
   REQUIRE(p.ok());
   CHECK(p->data.find("Name:") != std::string::npos);
+}
+
+TEST_CASE("read_chunks hands over the whole file in order, in bounded pieces", "[host]") {
+  TempDir d;
+  struct Case {
+    const char* what;
+    std::size_t size;
+    std::size_t min_pieces;
+  };
+  const std::vector<Case> cases{
+      {"empty", 0, 0},
+      {"one byte", 1, 1},
+      {"exactly one chunk", kReadChunkSize, 1},
+      {"one byte past a chunk", kReadChunkSize + 1, 2},
+      {"several chunks and an odd tail", 3 * kReadChunkSize + 12345, 4},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    const std::string content = numbered(c.size);
+    d.write("/var/lib/list", content);
+    Host h = open_host(d);
+    auto got = read_chunks(h, "/var/lib/list");
+    REQUIRE(got.status.ok());
+    CHECK(got.joined() == content);
+    CHECK(got.pieces.size() >= c.min_pieces);
+    for (const auto& p : got.pieces) {
+      CHECK_FALSE(p.empty());
+      CHECK(p.size() <= kReadChunkSize);
+    }
+    // read_file is the same read, whole.
+    auto whole = h.read_file("/var/lib/list", ReadOptions{.max_bytes = c.size});
+    REQUIRE(whole.ok());
+    CHECK(whole->data == content);
+  }
+}
+
+TEST_CASE("read_chunks stops at the cap and at the sink's error", "[host]") {
+  TempDir d;
+  const std::string content = numbered(2 * kReadChunkSize + 7);
+  d.write("/big", content);
+  Host h = open_host(d);
+  auto exact = read_chunks(h, "/big", content.size());
+  REQUIRE(exact.status.ok());
+  CHECK(exact.joined() == content);
+  // Over the cap by st_size: refused before anything is read.
+  auto over = read_chunks(h, "/big", content.size() - 1);
+  REQUIRE_FALSE(over.status.ok());
+  CHECK(over.status.error().code == Errc::too_large);
+  CHECK_THAT(over.status.error().message, Catch::Contains(std::to_string(content.size() - 1)));
+  CHECK(over.pieces.empty());
+
+  // The sink's own error ends the read at once and comes back unchanged.
+  int calls = 0;
+  auto st = h.read_chunks("/big", ReadOptions{}, [&](std::string_view) -> Status {
+    ++calls;
+    return vigil::make_error(Errc::parse, "sink gave up");
+  });
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().code == Errc::parse);
+  CHECK(st.error().message == "sink gave up");
+  CHECK(calls == 1);
+}
+
+TEST_CASE("read_chunks counts the bytes read, not the size stat reports", "[host]") {
+  // procfs files have st_size 0: only the count of what was read can stop them.
+  auto h = Host::open("/");
+  REQUIRE(h.ok());
+  auto whole = read_chunks(*h, "/proc/self/status");
+  REQUIRE(whole.status.ok());
+  REQUIRE(whole.joined().size() > 64);
+  auto capped = read_chunks(*h, "/proc/self/status", 64);
+  REQUIRE_FALSE(capped.status.ok());
+  CHECK(capped.status.error().code == Errc::too_large);
+  std::size_t seen = 0;
+  for (const auto& p : capped.pieces) seen += p.size();
+  CHECK(seen <= 64);  // never a silent cut, and never past the cap
+}
+
+TEST_CASE("read_chunks refuses what read_file refuses", "[host]") {
+  TempDir d;
+  d.mkdir("/etc/dir");
+  REQUIRE(::mkfifo((d.path() + "/etc/fifo").c_str(), 0644) == 0);
+  d.write("/etc/real.conf", "inside");
+  d.symlink("/etc/abs.conf", "/etc/real.conf");
+  d.symlink("/etc/escape", "/../../../../../etc/hostname");  // the real /etc/hostname must not be read
+  d.symlink("/etc/loop", "/etc/loop");
+  Host h = open_host(d);
+  CHECK(outcome(read_chunks(h, "/etc/missing").status) == "not_found");
+  CHECK(outcome(read_chunks(h, "/etc/dir").status) == "not_regular");
+  CHECK(outcome(read_chunks(h, "/etc/fifo").status) == "not_regular");  // would block if opened
+  CHECK(outcome(read_chunks(h, "/etc/escape").status) == "not_found");
+  CHECK(outcome(read_chunks(h, "/etc/loop").status) == "loop");
+  CHECK(outcome(read_chunks(h, "relative").status) == "invalid");
+  auto inside = read_chunks(h, "/etc/abs.conf");
+  REQUIRE(inside.status.ok());
+  CHECK(inside.joined() == "inside");
+  auto live = Host::open("/");
+  REQUIRE(live.ok());
+  CHECK(outcome(read_chunks(*live, "/dev/zero").status) == "not_regular");  // never endless
+  if (::geteuid() == 0) {
+    d.mkdir("/dev");
+    REQUIRE(::mknod((d.path() + "/dev/null").c_str(), S_IFCHR | 0644, ::makedev(1, 3)) == 0);
+    CHECK(outcome(read_chunks(h, "/dev/null").status) == "not_regular");
+  }
 }

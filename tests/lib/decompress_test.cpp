@@ -177,3 +177,138 @@ TEST_CASE("decompress reads lz4 frames as apt writes them", "[decompress]") {
   CHECK(*out == data);
   CHECK(decompress(std::string_view(packed).substr(0, n - 4), Compression::lz4, data.size()).is(Errc::parse));
 }
+
+namespace {
+
+using vigil::Decompressor;
+using vigil::kDecompressChunkSize;
+using vigil::Status;
+
+const std::vector<Compression> kAllFormats{Compression::none, Compression::gzip, Compression::xz,
+                                           Compression::lz4};
+
+// A streaming run: the input fed in pieces of `step` bytes, every output
+// piece checked for size, the output joined.
+struct Streamed {
+  std::string out;
+  Status status;
+  std::size_t pieces = 0;
+  bool pieces_bounded = true;
+};
+
+Streamed stream(std::string_view packed, Compression c, std::size_t max_out, std::size_t step) {
+  Streamed s;
+  auto d = Decompressor::create(c, max_out);
+  REQUIRE(d.ok());
+  const vigil::ChunkSink sink = [&](std::string_view piece) {
+    ++s.pieces;
+    s.pieces_bounded = s.pieces_bounded && !piece.empty() && piece.size() <= kDecompressChunkSize;
+    s.out.append(piece);
+    return Status::success();
+  };
+  for (std::size_t at = 0; at < packed.size(); at += step) {
+    s.status = d->feed(packed.substr(at, step), sink);
+    if (!s.status.ok()) return s;
+  }
+  s.status = d->finish(sink);
+  return s;
+}
+
+std::string outcome(const Status& st) {
+  return st.ok() ? "ok" : vigil::errc_name(st.error().code);
+}
+
+}  // namespace
+
+TEST_CASE("Decompressor gives the same bytes whatever the input's pieces", "[decompress]") {
+  const std::string small = packages_like(2000) + noise(5000), large = packages_like(20000) + noise(600000);
+  for (Compression c : kAllFormats) {
+    for (std::size_t step :
+         {std::size_t{1}, std::size_t{7}, std::size_t{4093}, std::size_t{65536}, std::size_t{1} << 30}) {
+      const std::string& data = step == 1 ? small : large;  // byte by byte is slow under ASan
+      INFO(vigil::compression_name(c) << ", input in pieces of " << step << " bytes");
+      const auto got = stream(compress(data, c), c, data.size(), step);
+      REQUIRE(outcome(got.status) == "ok");
+      CHECK(got.out == data);
+      CHECK(got.pieces_bounded);
+    }
+    // Members, streams and frames one after another, split at their boundary and inside it.
+    const std::string a = packages_like(300), b = "Package: last\nVersion: 2\n";
+    const std::string both = compress(a, c) + compress(b, c);
+    for (std::size_t step : {std::size_t{1}, compress(a, c).size(), std::size_t{13}}) {
+      INFO(vigil::compression_name(c) << ": concatenated, pieces of " << step);
+      const auto got = stream(both, c, 1u << 20, step);
+      REQUIRE(outcome(got.status) == "ok");
+      CHECK(got.out == a + b);
+    }
+  }
+}
+
+TEST_CASE("Decompressor holds one buffer against a bomb and stops at the cap", "[decompress]") {
+  const std::string zeros(8u << 20, '\0');
+  for (Compression c : kAllFormats) {
+    INFO(vigil::compression_name(c));
+    const std::string bomb = compress(zeros, c);
+    auto d = Decompressor::create(c, 1u << 20);
+    REQUIRE(d.ok());
+    std::size_t seen = 0, largest = 0;
+    const vigil::ChunkSink count = [&](std::string_view piece) {
+      seen += piece.size();
+      largest = std::max(largest, piece.size());
+      return Status::success();
+    };
+    Status st;
+    for (std::size_t at = 0; at < bomb.size() && st.ok(); at += 4096)
+      st = d->feed(std::string_view(bomb).substr(at, 4096), count);
+    if (st.ok()) st = d->finish(count);
+    REQUIRE(outcome(st) == "too_large");
+    CHECK_THAT(st.error().message, Catch::Contains("more than 1048576 bytes"));
+    CHECK(seen <= (1u << 20));
+    CHECK(largest <= kDecompressChunkSize);
+    // The error is final.
+    CHECK(outcome(d->feed("more", count)) == "too_large");
+    CHECK(outcome(d->finish(count)) == "too_large");
+  }
+}
+
+TEST_CASE("Decompressor tells truncation from the end, whatever the pieces", "[decompress]") {
+  const std::string data = packages_like(2000);
+  for (Compression c : kFormats) {
+    const std::string packed = compress(data, c);
+    for (std::size_t keep : {std::size_t{0}, std::size_t{1}, packed.size() / 2, packed.size() - 1}) {
+      for (std::size_t step : {std::size_t{1}, std::size_t{333}}) {
+        INFO(vigil::compression_name(c)
+             << ": first " << keep << " of " << packed.size() << " bytes, pieces of " << step);
+        const auto got = stream(std::string_view(packed).substr(0, keep), c, 1u << 24, step);
+        REQUIRE(outcome(got.status) == "parse");
+        CHECK_THAT(got.status.error().message, Catch::Contains("truncated"));
+        CHECK(data.substr(0, got.out.size()) == got.out);  // what was seen is a prefix
+      }
+    }
+  }
+}
+
+TEST_CASE("Decompressor stops on the sink's error and refuses use after finish", "[decompress]") {
+  const std::string data = packages_like(20000);  // 2 MiB: several output pieces
+  for (Compression c : kAllFormats) {
+    INFO(vigil::compression_name(c));
+    auto d = Decompressor::create(c, data.size());
+    REQUIRE(d.ok());
+    int calls = 0;
+    auto st = d->feed(compress(data, c), [&](std::string_view) -> Status {
+      ++calls;
+      return vigil::make_error(Errc::io, "sink is full");
+    });
+    REQUIRE(outcome(st) == "io");
+    CHECK(st.error().message == "sink is full");
+    CHECK(calls == 1);
+
+    auto e = Decompressor::create(c, 100);
+    REQUIRE(e.ok());
+    const vigil::ChunkSink ignore = [](std::string_view) { return Status::success(); };
+    REQUIRE(e->feed(compress("abc", c), ignore).ok());
+    REQUIRE(e->feed("", ignore).ok());  // an empty piece, even between streams, changes nothing
+    REQUIRE(e->finish(ignore).ok());
+    CHECK(outcome(e->feed("x", ignore)) == "internal");
+  }
+}
