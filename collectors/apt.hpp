@@ -4,6 +4,7 @@
 // the tables apt_sources, apt_lists and apt_updates wrap them.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -50,6 +51,10 @@ std::optional<std::string_view> clearsigned_body(std::string_view text) noexcept
 AptRelease parse_release(std::string_view text, std::vector<ParseIssue>* issues = nullptr);
 // Label Debian-Security, or Suite or Codename ending in "-security".
 bool release_is_security(const AptRelease& r) noexcept;
+// A Release Date or Valid-Until ("Sat, 10 Feb 2024 10:47:43 UTC") in seconds
+// since the epoch, as apt's RFC1123StrToTime reads it (UTC/GMT/+0000 only);
+// nullopt for anything else.
+std::optional<std::int64_t> parse_release_date(std::string_view text) noexcept;
 
 // One binary package paragraph of a Packages index; views into its text.
 struct PackageIndexEntry {

@@ -111,8 +111,12 @@ struct ListRelease {
   std::string prefix;  // file name up to "InRelease"/"Release": the repository's lists share it
   AptRelease release;
   std::optional<std::int64_t> mtime;
+  // Why apt could not use the file (unreadable, not a complete clear-signed
+  // message); the lists that share its prefix then cannot be classified.
+  std::optional<std::string> problem;
 };
-// Every Release file apt_lists shows; one that cannot be used is a warning.
+// Every Release file of the lists directory; an unusable one is a warning and
+// is returned with its problem set (apt_lists leaves it out).
 std::vector<ListRelease> load_releases(CollectContext& ctx);
 
 }  // namespace vigil::collectors::apt_detail

@@ -164,10 +164,11 @@ std::vector<ChosenList> choose_lists(CollectContext& ctx, std::vector<Error>& fa
 // One error for every list that could not be read: a pending (security)
 // update in any of them would otherwise go unseen.
 Error unreadable_lists(const std::vector<Error>& failures) {
-  std::string message = failures.size() == 1
-                            ? "a package list cannot be read, so pending updates are unknown: "
-                            : std::to_string(failures.size()) +
-                                  " package lists cannot be read, so pending updates are unknown: ";
+  std::string message =
+      failures.size() == 1
+          ? "a package list cannot be read or classified, so pending updates are unknown: "
+          : std::to_string(failures.size()) +
+                " package lists cannot be read or classified, so pending updates are unknown: ";
   for (std::size_t i = 0; i < failures.size() && i < kMaxNamedFailures; ++i) {
     if (i > 0) message += "; ";
     message += failures[i].message;
@@ -206,6 +207,13 @@ Status collect_updates(CollectContext& ctx, std::vector<Row>& rows) {
       if (name.substr(0, r.prefix.size()) == r.prefix && (!owner || r.prefix.size() > owner->prefix.size())) {
         owner = &r;
       }
+    }
+    if (owner != nullptr && owner->problem) {
+      // Whether it is a security list is unknowable: a pending security fix must not hide.
+      failures.push_back(make_error(Errc::parse, path + ": its Release file " + owner->file + " " +
+                                                     *owner->problem +
+                                                     "; whether it is a security list is unknown"));
+      continue;
     }
     const bool security = owner != nullptr && release_is_security(owner->release);
     if (auto st = scan_list(ctx, path, list.stem, *list.format->compression, security, native, by_name); !st)
