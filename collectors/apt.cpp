@@ -79,14 +79,6 @@ std::vector<std::string> glob_all(CollectContext& ctx, std::initializer_list<std
   return out;
 }
 
-std::optional<FileContent> read_or_warn(CollectContext& ctx, const std::string& path, std::size_t cap,
-                                        bool quiet_absent) {
-  auto file = ctx.host().read_file(path, ReadOptions{.max_bytes = cap});
-  if (file) return std::move(*file);
-  if (!(quiet_absent && file.is(Errc::not_found))) ctx.warn(path, file.error().message);
-  return std::nullopt;
-}
-
 Value opt_text(const std::optional<std::string>& v) {
   return v ? text_value(*v) : null_value();
 }
@@ -270,12 +262,12 @@ Status collect_sources(CollectContext& ctx, std::vector<Row>& rows) {
   }
   bool any = false;
   for (const auto& path : files) {
-    auto file = read_or_warn(ctx, path, kDefaultReadCap, true);
-    if (!file) continue;
+    auto text = ctx.read_optional(path);
+    if (!text) continue;
     any = true;
     std::vector<ParseIssue> issues;
-    auto sources = ends_with(path, ".sources") ? parse_sources_deb822(file->data, &issues)
-                                               : parse_sources_list(file->data, &issues);
+    auto sources = ends_with(path, ".sources") ? parse_sources_deb822(*text, &issues)
+                                               : parse_sources_list(*text, &issues);
     warn_issues(ctx, path, issues);
     for (const auto& s : sources) {
       rows.push_back(Row{text_value(s.type), text_value(s.uri), text_value(s.suite), text_value(s.components),

@@ -100,9 +100,6 @@ void read_paragraphs(std::string_view text, bool comments, OnField&& on_field, O
 void warn_issues(CollectContext& ctx, std::string_view file, const std::vector<ParseIssue>& issues);
 // Matches of several patterns, merged in name order; a failed glob is a warning.
 std::vector<std::string> glob_all(CollectContext& ctx, std::initializer_list<std::string_view> patterns);
-// A file that cannot be read while others can is a warning, not an error.
-std::optional<FileContent> read_or_warn(CollectContext& ctx, const std::string& path, std::size_t cap,
-                                        bool quiet_absent = false);
 Value opt_text(const std::optional<std::string>& v);
 
 // A Release or InRelease file of the lists directory, parsed.

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -69,6 +70,14 @@ class CollectContext {
   const std::vector<Value>& args() const noexcept { return args_; }
   // The same warning from the same table is kept once per scan (a collector
   // that runs per argument would otherwise repeat it for every call).
+  // A host file that may be absent: nullopt when it is (a fact, said by the
+  // caller if it matters) or when it cannot be read (a warning naming it).
+  std::optional<std::string> read_optional(std::string_view path, std::size_t max_bytes = kDefaultReadCap) {
+    auto r = host_.read_file(path, ReadOptions{.max_bytes = max_bytes});
+    if (r) return std::move(r->data);
+    if (!r.is(Errc::not_found)) warn(std::string(path), r.error().message);
+    return std::nullopt;
+  }
   void warn(std::string where, std::string message) {
     for (const auto& w : sink_) {
       if (w.table == table_ && w.where == where && w.message == message) return;

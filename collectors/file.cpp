@@ -66,13 +66,8 @@ class OwnerNames {
   }
 
  private:
-  std::optional<std::string> read_db(const char* path) {
-    auto r = ctx_.host().read_file(path);
-    if (r) return std::move(r->data);
-    // Without the database a name is unknown (NULL); only a real failure is worth a warning.
-    if (!r.is(Errc::not_found)) ctx_.warn(path, r.error().message);
-    return std::nullopt;
-  }
+  // Without the database a name is unknown (NULL); only a real failure is worth a warning.
+  std::optional<std::string> read_db(const char* path) { return ctx_.read_optional(path); }
   static Value name_of(const IdNames& names, std::uint32_t id) {
     auto it = names.find(id);
     return it == names.end() ? null_value() : text_value(sanitize_utf8(it->second));

@@ -43,13 +43,10 @@ bool release_text(std::string_view s) {
   });
 }
 
-std::optional<std::string> first_line(const Host& host, std::string_view path, CollectContext& ctx) {
-  auto f = host.read_file(path, ReadOptions{.max_bytes = kProcCap});
-  if (!f) {
-    if (!f.is(Errc::not_found)) ctx.warn(std::string(path), "cannot be read: " + f.error().message);
-    return std::nullopt;
-  }
-  auto lines = split_lines(f->data);
+std::optional<std::string> first_line(CollectContext& ctx, std::string_view path) {
+  auto f = ctx.read_optional(path, kProcCap);
+  if (!f) return std::nullopt;
+  auto lines = split_lines(*f);
   if (lines.empty() || trim(lines.front()).empty()) return std::nullopt;
   return std::string(trim(lines.front()));
 }
@@ -60,9 +57,9 @@ Value opt_text(const std::optional<std::string>& v) {
 
 Status collect(CollectContext& ctx, std::vector<Row>& rows) {
   const Host& host = ctx.host();
-  std::optional<std::string> running = first_line(host, kOsReleasePath, ctx);
+  std::optional<std::string> running = first_line(ctx, kOsReleasePath);
   ProcVersion pv;
-  if (auto text = first_line(host, kProcVersionPath, ctx)) pv = parse_proc_version(*text);
+  if (auto text = first_line(ctx, kProcVersionPath)) pv = parse_proc_version(*text);
   if (!running) running = pv.release;
   if (!running)
     ctx.warn(std::string(kOsReleasePath), "absent (no /proc under this root): the running kernel is unknown");

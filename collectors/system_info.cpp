@@ -224,15 +224,9 @@ class Probe {
   explicit Probe(CollectContext& ctx) : ctx_(ctx) {}
 
   std::optional<std::string> read(std::string_view path, std::size_t cap = kSmallFileCap) {
-    ReadOptions opts;
-    opts.max_bytes = cap;
-    auto r = ctx_.host().read_file(path, opts);
-    if (!r) {
-      if (!r.is(Errc::not_found)) ctx_.warn(std::string(path), r.error().message);
-      return std::nullopt;
-    }
-    sources_.emplace_back(path);
-    return std::move(r->data);
+    auto r = ctx_.read_optional(path, cap);
+    if (r) sources_.emplace_back(path);
+    return r;
   }
 
   // First line of a one-value file, trimmed; "" when absent or empty.
