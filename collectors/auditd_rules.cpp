@@ -443,6 +443,7 @@ AuditRule parse_audit_rule(std::string_view line) {
       }
     }
   }
+  if (r.kind.empty()) r.kind = "other";
   if (has_syscall_opt && r.kind != "syscall" && r.kind != "rule_delete") fail("-S without -a, -A or -d");
   if (r.kind == "watch" && r.perms && r.perms->empty()) fail("empty permission");
   return r;

@@ -157,7 +157,7 @@ std::optional<std::string> either(const RsyslogStatement& s, std::string_view a,
 void tls_columns(Row& row, const std::string& protocol, const std::string& driver, const std::string& mode,
                  const std::optional<std::string>& auth, const std::optional<std::string>& peers) {
   row[kProtocol] = text_value(protocol);
-  row[kStreamDriver] = text_value(sanitize_utf8(driver));
+  row[kStreamDriver] = driver.empty() ? null_value() : text_value(sanitize_utf8(driver));
   row[kStreamDriverMode] = text_value(sanitize_utf8(mode));
   row[kStreamDriverAuthMode] = opt(auth);
   row[kPermittedPeers] = opt(peers);

@@ -169,9 +169,8 @@ class Chrony {
     const bool repeatable =
         t.directive == "include" || t.directive == "confdir" || t.directive == "sourcedir";
     rows_.push_back(make_row("chrony", repeatable ? "include" : "setting", t.directive,
-                             t.args.empty() ? null_value() : text_value(sanitize_utf8(join(t.args, " "))),
-                             null_value(), null_value(), null_value(), false, true,
-                             text_value(sanitize_utf8(file)), int_value(t.line)));
+                             text_value(sanitize_utf8(join(t.args, " "))), null_value(), null_value(),
+                             null_value(), false, true, text_value(sanitize_utf8(file)), int_value(t.line)));
   }
 
   void include(const TimeConfLine& t, const std::string& where, int level) {
@@ -349,7 +348,7 @@ TableDef time_sync_table() {
            "when /run/systemd/timesync/synchronized exists, else '0'. NULL on chrony's default rows for "
            "makestep "
            "and rtcsync, meaning the directive is not given (no clock steps after start; RTC not "
-           "synchronised)"},
+           "synchronised); '' for a directive given without arguments (rtcsync)"},
           {"options", T::text,
            "a source line's options after the host, space-joined (iburst nts prefer maxpoll 10); "
            "NULL when none"},
