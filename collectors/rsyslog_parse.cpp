@@ -111,11 +111,18 @@ class Scanner {
     return std::string(t_.substr(b, i_ - b));
   }
 
-  // The text up to the end of the line, trailing blanks dropped.
+  // The text up to the end of the line, without a trailing " # comment".
   std::string rest_of_line() {
     const std::size_t b = i_;
     skip_to_eol();
-    return std::string(trim(t_.substr(b, i_ - b)));
+    std::string_view l = t_.substr(b, i_ - b);
+    for (std::size_t k = 1; k < l.size(); ++k) {
+      if (l[k] == '#' && blank(l[k - 1])) {
+        l = l.substr(0, k);
+        break;
+      }
+    }
+    return std::string(trim(l));
   }
 
   std::string current_condition() {

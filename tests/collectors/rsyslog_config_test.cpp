@@ -37,7 +37,7 @@ TEST_CASE("parse_rsyslog_conf finds directives, objects and actions", "[rsyslog]
   REQUIRE(p.statements.size() == 10);
   CHECK(p.statements[0].kind == "directive");
   CHECK(p.statements[0].name == "filecreatemode");
-  CHECK(p.statements[0].args == "0640 # c");
+  CHECK(p.statements[0].args == "0640");
   CHECK(p.statements[1].name == "module");
   CHECK(p.statements[2].selector == "auth,authpriv.*");
   CHECK(p.statements[2].args == "/var/log/auth.log");
