@@ -18,70 +18,46 @@
 
 namespace vigil::collectors {
 
-namespace {
+using namespace file_col;
 
-enum Col : std::size_t {
-  kPath,
-  kType,
-  kMode,
-  kModeInt,
-  kUid,
-  kGid,
-  kOwner,
-  kGroupName,
-  kSize,
-  kMtime,
-  kLinkTarget,
-  kNlink,
-  kColumnCount
-};
+FileOwnerNames::FileOwnerNames(CollectContext& ctx) : ctx_(ctx) {}
 
-using IdNames = std::map<std::uint32_t, std::string>;
-
-// Owner and group names, each database read at most once per collection and
-// only when a row needs it (an absent path needs neither).
-class OwnerNames {
- public:
-  explicit OwnerNames(CollectContext& ctx) : ctx_(ctx) {}
-
-  Value user(std::uint32_t uid) {
-    if (!users_) {
-      users_.emplace();
-      // glibc's files backend answers getpwuid/getgrgid with the first matching
-      // line, so emplace (which keeps the first) mirrors what the host would say.
-      if (auto text = read_db("/etc/passwd")) {
-        for (const auto& e : parse_passwd(*text)) users_->emplace(e.uid, e.name);
-      }
+Value FileOwnerNames::user(std::uint32_t uid) {
+  if (!users_) {
+    users_.emplace();
+    // glibc's files backend answers getpwuid/getgrgid with the first matching
+    // line, so emplace (which keeps the first) mirrors what the host would say.
+    if (auto text = read_db("/etc/passwd")) {
+      for (const auto& e : parse_passwd(*text)) users_->emplace(e.uid, e.name);
     }
-    return name_of(*users_, uid);
   }
-  Value group(std::uint32_t gid) {
-    if (!groups_) {
-      groups_.emplace();
-      if (auto text = read_db("/etc/group")) {
-        for (const auto& e : parse_group(*text)) groups_->emplace(e.gid, e.name);
-      }
+  return name_of(*users_, uid);
+}
+
+Value FileOwnerNames::group(std::uint32_t gid) {
+  if (!groups_) {
+    groups_.emplace();
+    if (auto text = read_db("/etc/group")) {
+      for (const auto& e : parse_group(*text)) groups_->emplace(e.gid, e.name);
     }
-    return name_of(*groups_, gid);
   }
+  return name_of(*groups_, gid);
+}
 
- private:
-  // Without the database a name is unknown (NULL); only a real failure is worth a warning.
-  std::optional<std::string> read_db(const char* path) { return ctx_.read_optional(path); }
-  static Value name_of(const IdNames& names, std::uint32_t id) {
-    auto it = names.find(id);
-    return it == names.end() ? null_value() : text_value(sanitize_utf8(it->second));
-  }
+// Without the database a name is unknown (NULL); only a real failure is worth a warning.
+std::optional<std::string> FileOwnerNames::read_db(const char* path) {
+  return ctx_.read_optional(path);
+}
 
-  CollectContext& ctx_;
-  std::optional<IdNames> users_;
-  std::optional<IdNames> groups_;
-};
+Value FileOwnerNames::name_of(const std::map<std::uint32_t, std::string>& names, std::uint32_t id) {
+  auto it = names.find(id);
+  return it == names.end() ? null_value() : text_value(sanitize_utf8(it->second));
+}
 
 // The one row of the `file` columns about path, as lstat(2) sees its last
 // component: never opened, so a fifo or a device is described, not read.
 // A missing path is a row of type 'absent'; other failures are errors.
-Result<Row> file_row(CollectContext& ctx, OwnerNames& names, const std::string& path) {
+Result<Row> file_row(CollectContext& ctx, FileOwnerNames& names, const std::string& path) {
   Row row(kColumnCount, null_value());
   row[kPath] = text_value(sanitize_utf8(path));
 
@@ -115,6 +91,36 @@ Result<Row> file_row(CollectContext& ctx, OwnerNames& names, const std::string& 
   return row;
 }
 
+// The columns both tables share, in the same order, so SELECT * of either
+// reads alike; file() takes path as its argument, file_glob() reports it.
+std::vector<Column> file_columns(bool path_is_argument) {
+  using T = ColumnType;
+  std::vector<Column> cols(kColumnCount);
+  cols[kPath] =
+      path_is_argument
+          ? Column{"path", T::text, "absolute path on the host (the argument: file('/etc/shadow'))", true}
+          : Column{"path", T::text, "absolute path on the host of one match of the pattern"};
+  cols[kType] = {"type", T::text,
+                 path_is_argument ? "regular, directory, symlink, char_device, block_device, fifo, socket, "
+                                    "unknown, or absent when nothing exists at the path"
+                                  : "regular, directory, symlink, char_device, block_device, fifo, socket or "
+                                    "unknown (never absent: a pattern that matches nothing gives no rows)"};
+  cols[kMode] = {"mode", T::text, "permission and special bits in octal, e.g. '0640'; NULL if absent"};
+  cols[kModeInt] = {"mode_int", T::integer, "the same bits as an integer, for bitwise tests (mode_int & 2)"};
+  cols[kUid] = {"uid", T::integer, "owner user id"};
+  cols[kGid] = {"gid", T::integer, "owner group id"};
+  cols[kOwner] = {"owner", T::text, "user name of uid in the host's /etc/passwd; NULL when no such user"};
+  cols[kGroupName] = {"group_name", T::text,
+                      "group name of gid in the host's /etc/group; NULL when no such group"};
+  cols[kSize] = {"size", T::integer, "size in bytes (of the link itself for a symlink)"};
+  cols[kMtime] = {"mtime", T::integer, "last modification, seconds since the epoch"};
+  cols[kLinkTarget] = {"link_target", T::text, "target of a symlink as written in it; NULL otherwise"};
+  cols[kNlink] = {"nlink", T::integer, "number of hard links"};
+  return cols;
+}
+
+namespace {
+
 // The text argument of a table-valued function, or nullptr.
 const std::string* text_arg(const CollectContext& ctx) {
   const auto& args = ctx.args();
@@ -130,7 +136,7 @@ Status collect_file(CollectContext& ctx, std::vector<Row>& rows) {
   if (path.empty() || path.front() != '/') {
     return make_error(Errc::invalid, "file: path must be absolute: '" + path + "'");
   }
-  OwnerNames names(ctx);
+  FileOwnerNames names(ctx);
   auto row = file_row(ctx, names, path);
   if (!row) return std::move(row).error();
   rows.push_back(std::move(*row));
@@ -159,7 +165,7 @@ Status collect_file_glob(CollectContext& ctx, std::vector<Row>& rows) {
                                              std::to_string(kMaxGlobMatches) + " matches");
     }
   }
-  OwnerNames names(ctx);
+  FileOwnerNames names(ctx);
   for (const auto& path : matches) {
     auto row = file_row(ctx, names, path);
     if (!row) return make_error(row.error().code, "file_glob " + pattern + ": " + row.error().message);
@@ -171,34 +177,6 @@ Status collect_file_glob(CollectContext& ctx, std::vector<Row>& rows) {
     rows.push_back(std::move(*row));
   }
   return Status::success();
-}
-
-// The columns both tables share, in the same order, so SELECT * of either
-// reads alike; file() takes path as its argument, file_glob() reports it.
-std::vector<Column> file_columns(bool path_is_argument) {
-  using T = ColumnType;
-  std::vector<Column> cols(kColumnCount);
-  cols[kPath] =
-      path_is_argument
-          ? Column{"path", T::text, "absolute path on the host (the argument: file('/etc/shadow'))", true}
-          : Column{"path", T::text, "absolute path on the host of one match of the pattern"};
-  cols[kType] = {"type", T::text,
-                 path_is_argument ? "regular, directory, symlink, char_device, block_device, fifo, socket, "
-                                    "unknown, or absent when nothing exists at the path"
-                                  : "regular, directory, symlink, char_device, block_device, fifo, socket or "
-                                    "unknown (never absent: a pattern that matches nothing gives no rows)"};
-  cols[kMode] = {"mode", T::text, "permission and special bits in octal, e.g. '0640'; NULL if absent"};
-  cols[kModeInt] = {"mode_int", T::integer, "the same bits as an integer, for bitwise tests (mode_int & 2)"};
-  cols[kUid] = {"uid", T::integer, "owner user id"};
-  cols[kGid] = {"gid", T::integer, "owner group id"};
-  cols[kOwner] = {"owner", T::text, "user name of uid in the host's /etc/passwd; NULL when no such user"};
-  cols[kGroupName] = {"group_name", T::text,
-                      "group name of gid in the host's /etc/group; NULL when no such group"};
-  cols[kSize] = {"size", T::integer, "size in bytes (of the link itself for a symlink)"};
-  cols[kMtime] = {"mtime", T::integer, "last modification, seconds since the epoch"};
-  cols[kLinkTarget] = {"link_target", T::text, "target of a symlink as written in it; NULL otherwise"};
-  cols[kNlink] = {"nlink", T::integer, "number of hard links"};
-  return cols;
 }
 
 TableDef file_table() {
