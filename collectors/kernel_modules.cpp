@@ -169,7 +169,10 @@ Status collect_modules(CollectContext& ctx, std::vector<Row>& rows) {
   if (!c) return std::move(c).error();
   const Entry* install = nullptr;
   const Entry* blacklist = nullptr;
+  const Entry* softdep = nullptr;
   for (const auto& e : c->entries) {
+    if (softdep == nullptr && e.d.command == "softdep" && ::fnmatch(e.d.module.c_str(), name.c_str(), 0) == 0)
+      softdep = &e;
     // install patterns are fnmatch()ed against the name, the first one wins;
     // blacklist names are compared as they are.
     if (install == nullptr && e.d.command == "install" && ::fnmatch(e.d.module.c_str(), name.c_str(), 0) == 0)
@@ -200,9 +203,14 @@ Status collect_modules(CollectContext& ctx, std::vector<Row>& rows) {
     ctx.warn("/proc/sys/kernel/osrelease", "no kernel release: builtin and available are NULL");
   }
 
-  Value disabled = install == nullptr                                ? bool_value(false)
-                   : install_disables(install->d.value.value_or("")) ? bool_value(true)
-                                                                     : null_value();
+  // kmod ignores a module's install command when its soft dependencies
+  // resolve (mod->ignorecmd in __kmod_module_get_probe_list; modprobe.d(5):
+  // "softdep takes precedence"); whether they resolve needs modules.dep and
+  // modules.alias, so that case is unknown.
+  Value disabled = bool_value(false);
+  if (install != nullptr)
+    disabled = softdep == nullptr && install_disables(install->d.value.value_or("")) ? bool_value(true)
+                                                                                     : null_value();
   const Entry* source = install != nullptr ? install : blacklist;
   Value kernel_bl =
       c->cmdline_known
@@ -213,6 +221,7 @@ Status collect_modules(CollectContext& ctx, std::vector<Row>& rows) {
       text_value(sanitize_utf8(name)),
       install ? text_value(sanitize_utf8(trim_install_command(*install->d.value))) : null_value(),
       std::move(disabled),
+      softdep ? text_value(sanitize_utf8(trim_install_command(softdep->d.value.value_or("")))) : null_value(),
       bool_value(blacklist != nullptr),
       blacklist ? text_value(sanitize_utf8(at(blacklist->file, blacklist->d.line))) : null_value(),
       std::move(kernel_bl),
@@ -274,7 +283,12 @@ TableDef kernel_modules_table() {
           {"disabled_by_install", T::integer,
            "1 when that command loads nothing: /bin/false, /bin/true, /usr/bin/false, /usr/bin/true, "
            "false or true, with plain arguments or a comment after it; 0 when there is no install "
-           "command; NULL for any other command (it may or may not load the module)"},
+           "command; NULL for any other command (it may or may not load the module), and when a softdep "
+           "line matches the module too (kmod then skips the install command if the soft dependencies "
+           "resolve)"},
+          {"softdep", T::text,
+           "the soft dependencies in force ('pre: a post: b'): the first softdep line whose pattern matches; "
+           "NULL when none"},
           {"blacklisted", T::integer,
            "1 when a blacklist line, or modprobe.blacklist= on /proc/cmdline, names the module exactly "
            "(cmdline names are not normalised: modprobe.blacklist=usb-storage does not count)"},

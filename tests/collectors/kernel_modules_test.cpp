@@ -190,6 +190,13 @@ TEST_CASE("kernel_modules on a CIS-hardened host", "[kernel_modules]") {
   CHECK(tb.is_null(0, "disabled_by_install"));
   CHECK(tb.warned("/etc/modprobe.d/thunderbolt.conf:2", "carriage return"));
 
+  // A softdep beside the install command: kmod may skip the command.
+  auto hfs = module(root, "hfsplus");
+  CHECK(hfs.text(0, "softdep") == "pre: nls_utf8");
+  CHECK(hfs.is_null(0, "disabled_by_install"));
+  CHECK(module(root, "hfs").is_null(0, "softdep"));
+  CHECK(module(root, "hfs").integer(0, "disabled_by_install") == 1);
+
   // Nothing mentions ext4: still a row. Built in, loaded, and no module file.
   auto ext4 = module(root, "ext4");
   CHECK(ext4.is_null(0, "install_command"));
@@ -224,7 +231,7 @@ TEST_CASE("kernel_modules on a stock Debian 12 host", "[kernel_modules]") {
 
 TEST_CASE("modprobe_config on a hardened host: reading order and /proc/cmdline", "[kernel_modules]") {
   auto t = collect_ok(fixture_host("modprobe-hardened"), "modprobe_config");
-  REQUIRE(t.rows.size() == 34);
+  REQUIRE(t.rows.size() == 35);
   CHECK(t.text(0, "file") == "/run/modprobe.d/10-squash.conf");
   CHECK(t.text(2, "file") == "/usr/local/lib/modprobe.d/50-squashfs.conf");
   CHECK(t.text(3, "file") == "/lib/modprobe.d/aliases.conf");
