@@ -58,6 +58,12 @@ DmLayer classify_dm_uuid(std::string_view uuid);
 // (/dev/root). Mount points are unescaped.
 std::vector<std::pair<std::string, std::string>> parse_mountinfo_devices(std::string_view text);
 
+// The last component of a path ("../../devices/.../block/sda/sda5" -> "sda5").
+std::string last_component(std::string_view path);
+// A symlink's target joined to the directory of the link, "." and ".."
+// folded: what the link names, as a path inside the host.
+std::string join_link(std::string_view link, std::string_view target);
+
 // A /sys/class/block entry name: non-empty, no '/', not "." or "..".
 bool block_name_valid(std::string_view name) noexcept;
 

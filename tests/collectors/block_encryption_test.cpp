@@ -126,6 +126,11 @@ TEST_CASE("parse_mountinfo_devices maps mount points to major:minor", "[block_en
   REQUIRE(d.size() == 2);
   CHECK(d[0] == std::pair<std::string, std::string>{"/", "8:3"});
   CHECK(d[1] == std::pair<std::string, std::string>{"/mnt/my disk", "8:19"});
+  CHECK(last_component("../../devices/pci0000:00/block/sda/sda5") == "sda5");
+  CHECK(last_component("sda/") == "sda");
+  CHECK(join_link("/dev/mapper/root", "../dm-1") == "/dev/dm-1");
+  CHECK(join_link("/dev/disk/by-uuid/x", "../../sda1") == "/dev/sda1");
+  CHECK(join_link("/dev/x", "/../../etc") == "/etc");
   CHECK(block_name_valid("dm-0"));
   CHECK_FALSE(block_name_valid(""));
   CHECK_FALSE(block_name_valid(".."));
