@@ -188,9 +188,10 @@ Status collect_modules(CollectContext& ctx, std::vector<Row>& rows) {
       if (!f.empty()) loaded->emplace_back(f[0]);
     }
   } else {
-    ctx.warn(std::string(kProcModules), mods.is(Errc::not_found)
-                                            ? "absent (no /proc under this root): loaded is NULL"
-                                            : "cannot be read: " + mods.error().message);
+    ctx.warn(std::string(kProcModules),
+             mods.is(Errc::not_found)
+                 ? "absent (no /proc under this root, or a kernel without loadable modules): loaded is NULL"
+                 : "cannot be read: " + mods.error().message);
   }
   std::optional<std::vector<std::string>> builtin;
   std::optional<std::vector<std::string>> available;
