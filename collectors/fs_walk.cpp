@@ -34,24 +34,6 @@ using Clock = std::chrono::steady_clock;
 // The clock is read once per this many entries: cheap, and a directory of
 // millions of entries still cannot overrun the budget by much.
 constexpr std::size_t kClockEvery = 1024;
-// /proc/mounts of a host with thousands of container mounts stays far below this.
-constexpr std::size_t kMountsCap = 4u * 1024u * 1024u;
-
-// The kernel writes ' ', '\t', '\n' and '\\' in mount fields as octal escapes.
-std::string unescape_mount_field(std::string_view f) {
-  const auto oct = [](char c) { return c >= '0' && c <= '7'; };
-  std::string out;
-  for (std::size_t i = 0; i < f.size(); ++i) {
-    if (f[i] == '\\' && i + 3 < f.size() && oct(f[i + 1]) && oct(f[i + 2]) && oct(f[i + 3])) {
-      out += static_cast<char>(((f[i + 1] - '0') << 6) | ((f[i + 2] - '0') << 3) | (f[i + 3] - '0'));
-      i += 3;
-      continue;
-    }
-    out += f[i];
-  }
-  return out;
-}
-
 struct DirCloser {
   void operator()(DIR* d) const noexcept { ::closedir(d); }
 };
@@ -438,8 +420,8 @@ Status collect_fs_findings(CollectContext& ctx, std::vector<Row>& rows, const Wa
   const IdNames groups = load_ids<GroupEntry>(ctx, "/etc/group", parse_group, &GroupEntry::gid);
   Walker walker(opts, users, groups);
   // /proc/mounts of the host (a fixture or image without one: every root is walked).
-  auto mounts = ctx.host().read_file("/proc/mounts", ReadOptions{.max_bytes = kMountsCap});
-  if (!mounts && !mounts.is(Errc::not_found)) ctx.warn("/proc/mounts", mounts.error().message);
+  auto mounts = ctx.host().read_file(kProcMountsPath, ReadOptions{.max_bytes = kMountTableCap});
+  if (!mounts && !mounts.is(Errc::not_found)) ctx.warn(std::string(kProcMountsPath), mounts.error().message);
   for (const auto& start : opts.start_dirs) {
     const auto fstype = mounts ? mount_fstype(mounts->data, start) : std::nullopt;
     if (fstype && skipped_fstype(*fstype)) {
@@ -454,40 +436,9 @@ Status collect_fs_findings(CollectContext& ctx, std::vector<Row>& rows, const Wa
   return Status::success();
 }
 
-std::optional<std::string> mount_fstype(std::string_view mounts, std::string_view path) {
-  // "/a/b" is inside mount point "/a" and "/", not "/ab".
-  const auto contains = [](std::string_view mp, std::string_view p) {
-    if (mp == "/") return true;
-    return p.substr(0, mp.size()) == mp && (p.size() == mp.size() || p[mp.size()] == '/');
-  };
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  std::optional<std::string> best;
-  std::size_t best_len = 0;
-  for (std::string_view line : split_lines(mounts)) {
-    const auto f = split_ws(line);
-    if (f.size() < 3) continue;
-    const std::string mp = unescape_mount_field(f[1]);
-    if (!contains(mp, path) || mp.size() < best_len) continue;
-    best_len = mp.size();
-    best = unescape_mount_field(f[2]);  // a later line of the same mount point over-mounts it
-  }
-  return best;
-}
-
 bool skipped_fstype(std::string_view t) noexcept {
-  static constexpr std::string_view kSkipped[] = {
-      // pseudo
-      "proc", "sysfs", "devpts", "securityfs", "cgroup", "cgroup2", "pstore", "bpf", "debugfs", "tracefs",
-      "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs", "binfmt_misc", "efivarfs", "rpc_pipefs", "nsfs",
-      "selinuxfs",
-      // network and cluster
-      "nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "afs", "ceph", "glusterfs", "9p", "lustre", "gpfs",
-      "ocfs2", "gfs2", "fuse.sshfs", "fuse.glusterfs", "fuse.ceph", "fuse.s3fs", "fuse.davfs2",
-      "fuse.rclone"};
-  for (auto k : kSkipped) {
-    if (k == t) return true;
-  }
-  return false;
+  const FsClass c = fs_class(t);
+  return c == FsClass::pseudo || c == FsClass::network;
 }
 
 Result<std::vector<std::string>> parse_walk_roots(std::string_view text) {

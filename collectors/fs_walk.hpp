@@ -21,6 +21,7 @@
 
 #include "collector.hpp"
 #include "host.hpp"
+#include "mount_table.hpp"
 
 namespace vigil::collectors {
 
@@ -60,16 +61,10 @@ enum FsFindingsColumn : std::size_t {
   kFsColumnCount
 };
 
-// The kind of filesystem a start directory lives on, from the host's
-// /proc/mounts text (the last mount of the longest mount point that contains
-// path, as the kernel resolves over-mounts); nullopt when no line covers it.
-// Mount points are unescaped (\040 is a space) as the kernel writes them.
-std::optional<std::string> mount_fstype(std::string_view mounts, std::string_view path);
-
 // Pseudo filesystems (proc, sysfs, cgroup, ...) hold no files an audit looks
 // for, and network filesystems (nfs, cifs, ceph, sshfs, ...) are another
 // host's files and can stall a walk for minutes: a start directory on either
-// is not walked (a warning says so).
+// (fs_class pseudo or network) is not walked (a warning says so).
 bool skipped_fstype(std::string_view fstype) noexcept;
 
 // Start directories from the table's `roots` argument: a JSON array of
