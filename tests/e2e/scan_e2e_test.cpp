@@ -322,6 +322,37 @@ TEST_CASE("hardened host: drop-in read first wins over Debian's sshd_config", "[
     CHECK(r.at("verdict").as_string() == "pass");
   }
   if (kRoot) CHECK(s.exit_code == 0);
+  const auto* sshd = row_where(s.rows("network.listeners-approved"), "comm", "sshd");
+  REQUIRE(sshd != nullptr);
+  CHECK(sshd->at("port").as_int64() == 22);
+  const auto* kptr = row_where(s.rows("kernel.sysctl-hardened"), "name", "kernel.kptr_restrict");
+  REQUIRE(kptr != nullptr);
+  CHECK(kptr->at("persisted_file").as_string() == "/etc/sysctl.d/90-hardening.conf");
+}
+
+TEST_CASE("running host: unapproved listeners and kernel settings not persisted fail", "[e2e]") {
+  TempDir dir;
+  copy_fixture("debian12-hardened", dir);
+  // Postgres on a LAN address and a stray UDP socket; sysctl.d no longer sets kptr_restrict.
+  fs::remove_all(dir.path() + "/proc");
+  fs::copy(fixture_host("proc-debian12") + "/proc", dir.path() + "/proc",
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::copy(fixture_host("debian12-hardened") + "/proc/sys", dir.path() + "/proc/sys",
+           fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  edit_file(dir, "/etc/sysctl.d/90-hardening.conf", "kernel.kptr_restrict = 1\n", "", 0644);
+  Scan s =
+      scan_root(dir.path(), {"--check", "network.listeners-approved", "--check", "kernel.sysctl-hardened"});
+  CHECK(s.verdict("network.listeners-approved") == "fail");
+  const auto* pg = row_where(s.rows("network.listeners-approved"), "comm", "postgres");
+  REQUIRE(pg != nullptr);
+  CHECK(pg->at("address").as_string() == "10.0.0.5");
+  CHECK(pg->at("compliant").as_int64() == 0);
+  CHECK(s.verdict("kernel.sysctl-hardened") == "fail");
+  const auto* kptr = row_where(s.rows("kernel.sysctl-hardened"), "name", "kernel.kptr_restrict");
+  REQUIRE(kptr != nullptr);
+  CHECK(kptr->at("live_value").as_string() == "1");
+  CHECK(kptr->at("persisted_value").is_null());
+  CHECK(kptr->at("compliant").as_int64() == 0);
 }
 
 TEST_CASE("hardened host: a later apt.conf file can undo automatic security updates", "[e2e]") {
