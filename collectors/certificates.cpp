@@ -211,7 +211,8 @@ TableDef certificates_table() {
            "public key algorithm: rsa, rsa-pss, ec, ed25519, ed448, dsa, dh...; for a key OpenSSL cannot "
            "load, the short name of its algorithm OID"},
           {"key_bits", T::integer,
-           "key size in bits (RSA modulus, EC field: 256 for P-256); NULL if unknown"},
+           "key size in bits as OpenSSL gives it (RSA modulus; EC field: 256 for P-256; 256 for Ed25519, 456 "
+           "for Ed448); NULL if unknown"},
           {"curve", T::text,
            "EC keys: OpenSSL's group name (prime256v1 is NIST P-256, secp384r1 P-384, secp521r1 P-521); NULL "
            "otherwise"},

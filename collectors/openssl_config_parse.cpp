@@ -60,6 +60,7 @@ struct OpenFile {
   int line = 1;  // physical line of the next piece
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
+  bool told_nul = false;  // one NUL warning per file: a binary file has thousands
 };
 
 class Reader {
@@ -147,7 +148,7 @@ class Reader {
       return make_error(Errc::too_large,
                         where_from + ": more than " + std::to_string(kOpensslMaxFiles) + " files in all");
     }
-    file = OpenFile{path, "", 0, 1, info.device, info.inode};
+    file = OpenFile{path, "", 0, 1, info.device, info.inode, false};
     if (info.kind == ConfPathKind::directory) {
       // fopen() of a directory succeeds and its first read fails: an empty file to OpenSSL.
       issue(where_from, 0,
@@ -201,12 +202,13 @@ class Reader {
       const bool had_newline = !piece.empty() && piece.back() == '\n';
       if (had_newline) ++f.line;
       const auto nul = piece.find('\0');
-      if (nul != std::string_view::npos) {
+      if (nul != std::string_view::npos && !f.told_nul) {
+        f.told_nul = true;
         issue(f.path, piece_line,
               nul == 0 && !again ? "a NUL byte starts the line: OpenSSL stops reading the file here"
                                  : "a NUL byte: OpenSSL drops the rest of the line and joins the next one");
-        piece = piece.substr(0, nul);
       }
+      if (nul != std::string_view::npos) piece = piece.substr(0, nul);
       if (first_call) {
         if (piece.substr(0, 3) == "\xEF\xBB\xBF") piece.remove_prefix(3);
         first_call = false;

@@ -194,6 +194,12 @@ TEST_CASE("OpenSSL conf: BOM, CRLF, long lines and NUL bytes as fgets() reads th
   CHECK(kept(stop, "default", "a") == "1");
   CHECK(kept(stop, "default", "c") == "<none>");
   CHECK(has_issue(stop.issues, "stops reading"));
+  // Binary junk: one NUL warning per file however many NULs it holds.
+  std::string junk;
+  for (int i = 0; i < 2000; ++i) junk += std::string("a = 1\0\x01\xff\n", 10);
+  const auto binary = load_text(junk);
+  CHECK(std::count_if(binary.issues.begin(), binary.issues.end(),
+                      [](const ConfIssue& i) { return i.message.find("NUL") != std::string::npos; }) == 1);
 }
 
 TEST_CASE("OpenSSL conf: $ENV:: depends on the program", "[openssl_config]") {
