@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -21,6 +20,7 @@
 #include <unordered_map>
 
 #include "accounts.hpp"
+#include "path_list.hpp"
 #include "result.hpp"
 #include "strings.hpp"
 #include "unique_fd.hpp"
@@ -443,17 +443,7 @@ bool skipped_fstype(std::string_view t) noexcept {
 
 Result<std::vector<std::string>> parse_walk_roots(std::string_view text) {
   if (trim(text).empty()) return std::vector<std::string>{"/"};
-  boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_array()) return make_error(Errc::invalid, "expected a JSON array of paths");
-  std::vector<std::string> out;
-  for (const auto& e : v.as_array()) {
-    if (!e.is_string() || e.as_string().empty() || e.as_string().front() != '/')
-      return make_error(Errc::invalid, "every root must be an absolute path string");
-    out.emplace_back(e.as_string());
-  }
-  if (out.empty()) return make_error(Errc::invalid, "the list of roots is empty");
-  return out;
+  return parse_path_list(text, "root");
 }
 
 VIGIL_REGISTER_TABLE(fs_findings_table());

@@ -298,35 +298,8 @@ Value opt_line(int line) {
   return line > 0 ? int_value(line) : null_value();
 }
 
-Result<SshdConfig> evaluate_on_host(CollectContext& ctx) {
-  const Host& host = ctx.host();
-  SshdLoader loader;
-  loader.read = [&ctx, &host](const std::string& path) -> Result<std::string> {
-    auto content = host.read_file(path);
-    if (content) return std::move(content->data);
-    if (content.is(Errc::not_regular)) {
-      // fopen() of a directory works and reading it yields nothing, so sshd
-      // takes a directory matched by an Include glob as an empty file.
-      auto st = host.stat(path, true);
-      if (st && st->type == FileType::directory) {
-        ctx.warn(path, "a directory matched by Include; sshd reads it as an empty file");
-        return std::string();
-      }
-    }
-    return std::move(content).error();
-  };
-  loader.glob = [&host](const std::string& pattern) { return host.glob(pattern); };
-  auto config = evaluate_sshd_config(loader);
-  if (!config) return config;
-  if (!config->main_file_found) {
-    ctx.warn(std::string(kSshdConfigPath), "file absent: sshd's compiled-in defaults are reported");
-  }
-  for (const auto& i : config->issues) ctx.warn(i.line > 0 ? where(i.file, i.line) : i.file, i.message);
-  return config;
-}
-
 Status collect_settings(CollectContext& ctx, std::vector<Row>& rows) {
-  auto config = evaluate_on_host(ctx);
+  auto config = evaluate_sshd_config_on_host(ctx);
   if (!config) return config.error();
   for (const auto& s : config->settings) {
     rows.push_back(Row{text_value(s.keyword), text_value(sanitize_utf8(s.value)), opt_int(s.value_int),
@@ -336,7 +309,7 @@ Status collect_settings(CollectContext& ctx, std::vector<Row>& rows) {
 }
 
 Status collect_match(CollectContext& ctx, std::vector<Row>& rows) {
-  auto config = evaluate_on_host(ctx);
+  auto config = evaluate_sshd_config_on_host(ctx);
   if (!config) return config.error();
   for (const auto& m : config->match) {
     rows.push_back(Row{text_value(sanitize_utf8(m.criteria)), text_value(m.keyword),
@@ -414,6 +387,33 @@ TableDef match_table() {
 
 Result<SshdConfig> evaluate_sshd_config(const SshdLoader& loader, std::string_view main_path) {
   return Evaluator(loader).run(main_path);
+}
+
+Result<SshdConfig> evaluate_sshd_config_on_host(CollectContext& ctx) {
+  const Host& host = ctx.host();
+  SshdLoader loader;
+  loader.read = [&ctx, &host](const std::string& path) -> Result<std::string> {
+    auto content = host.read_file(path);
+    if (content) return std::move(content->data);
+    if (content.is(Errc::not_regular)) {
+      // fopen() of a directory works and reading it yields nothing, so sshd
+      // takes a directory matched by an Include glob as an empty file.
+      auto st = host.stat(path, true);
+      if (st && st->type == FileType::directory) {
+        ctx.warn(path, "a directory matched by Include; sshd reads it as an empty file");
+        return std::string();
+      }
+    }
+    return std::move(content).error();
+  };
+  loader.glob = [&host](const std::string& pattern) { return host.glob(pattern); };
+  auto config = evaluate_sshd_config(loader);
+  if (!config) return config;
+  if (!config->main_file_found) {
+    ctx.warn(std::string(kSshdConfigPath), "file absent: sshd's compiled-in defaults are reported");
+  }
+  for (const auto& i : config->issues) ctx.warn(i.line > 0 ? where(i.file, i.line) : i.file, i.message);
+  return config;
 }
 
 VIGIL_REGISTER_TABLE(settings_table());

@@ -15,6 +15,8 @@
 
 namespace vigil::collectors {
 
+class CollectContext;
+
 inline constexpr std::string_view kSshdConfigPath = "/etc/ssh/sshd_config";
 inline constexpr std::string_view kSshdDir = "/etc/ssh";
 // OpenSSH's SERVCONF_MAX_DEPTH: deeper Include nesting is fatal to sshd.
@@ -108,6 +110,12 @@ struct SshdLoader {
 // an included file that cannot be read, a failing glob, an unreadable main file.
 Result<SshdConfig> evaluate_sshd_config(const SshdLoader& loader,
                                         std::string_view main_path = kSshdConfigPath);
+
+// evaluate_sshd_config on the context's host: reads go through Host (a
+// directory matched by an Include reads as an empty file, as sshd's fopen()
+// does), and the evaluation's issues and an absent main file become warnings
+// of the context's table. Shared by every table built on sshd's configuration.
+Result<SshdConfig> evaluate_sshd_config_on_host(CollectContext& ctx);
 
 // The compiled-in defaults of OpenSSH 9.2 used for unset keywords, as
 // (keyword, value) pairs; an accumulating keyword may appear several times.

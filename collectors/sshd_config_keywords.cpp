@@ -379,8 +379,11 @@ const std::vector<std::pair<std::string_view, std::string_view>>& sshd_defaults(
         {"kerberosauthentication", "no"},
         {"kerberosorlocalpasswd", "yes"},
         {"kerberosticketcleanup", "yes"},
+        // Debian 12's 1:9.2p1-2+deb12u4 and later also offer the name without the
+        // @openssh.com suffix, first (Debian #1088873, as upstream 9.9 does).
         {"kexalgorithms",
-         "sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-"
+         "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@"
+         "libssh.org,ecdh-sha2-"
          "nistp256,"
          "ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-"
          "sha512,"

@@ -1,0 +1,310 @@
+// Tests of certificate parsing and of the `certificates` table, with
+// certificates made at test time with the OpenSSL API in throw-away hosts.
+#include "certificates.hpp"
+
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <ctime>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "collector.hpp"
+#include "openssl_handles.hpp"
+#include "test_support.hpp"
+
+using namespace vigil::collectors;
+using vigil::Errc;
+
+namespace {
+
+EvpPkeyPtr rsa_key(unsigned bits) {
+  EvpPkeyPtr k(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)));
+  REQUIRE(k);
+  return k;
+}
+EvpPkeyPtr ec_key(const char* curve) {
+  EvpPkeyPtr k(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve));
+  REQUIRE(k);
+  return k;
+}
+EvpPkeyPtr ed25519_key() {
+  EvpPkeyPtr k(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  REQUIRE(k);
+  return k;
+}
+
+struct CertSpec {
+  std::string cn;
+  long serial = 1;
+  std::string not_before = "20240101000000Z";
+  std::string not_after = "20990101000000Z";
+  bool ca = false;
+  const EVP_MD* md = nullptr;  // nullptr: SHA-256, or none for Ed25519 signers
+};
+
+// A certificate for key, signed by signer_key as issuer (itself when null).
+X509Ptr make_cert(const CertSpec& s, EVP_PKEY* key, X509* issuer = nullptr, EVP_PKEY* signer_key = nullptr) {
+  X509Ptr x(X509_new());
+  REQUIRE(x);
+  REQUIRE(X509_set_version(x.get(), 2) == 1);
+  REQUIRE(ASN1_INTEGER_set(X509_get_serialNumber(x.get()), s.serial) == 1);
+  REQUIRE(ASN1_TIME_set_string_X509(X509_getm_notBefore(x.get()), s.not_before.c_str()) == 1);
+  REQUIRE(ASN1_TIME_set_string_X509(X509_getm_notAfter(x.get()), s.not_after.c_str()) == 1);
+  REQUIRE(X509_set_pubkey(x.get(), key) == 1);
+  X509_NAME* name = X509_get_subject_name(x.get());
+  REQUIRE(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>("Vigil Tests"), -1, -1, 0) == 1);
+  REQUIRE(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>(s.cn.c_str()), -1, -1, 0) == 1);
+  REQUIRE(X509_set_issuer_name(x.get(), issuer ? X509_get_subject_name(issuer) : name) == 1);
+  X509ExtensionPtr bc(X509V3_EXT_conf_nid(nullptr, nullptr, NID_basic_constraints,
+                                          s.ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
+  REQUIRE(bc);
+  REQUIRE(X509_add_ext(x.get(), bc.get(), -1) == 1);
+  EVP_PKEY* signer = signer_key ? signer_key : key;
+  const EVP_MD* md = EVP_PKEY_get_base_id(signer) == EVP_PKEY_ED25519 ? nullptr : s.md ? s.md : EVP_sha256();
+  REQUIRE(X509_sign(x.get(), signer, md) > 0);
+  return x;
+}
+
+std::string pem(X509* x) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  REQUIRE(PEM_write_bio_X509(bio.get(), x) == 1);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+std::string der(X509* x) {
+  unsigned char* out = nullptr;
+  const int n = i2d_X509(x, &out);
+  REQUIRE(n > 0);
+  const OpensslBytePtr owned(out);
+  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
+}
+
+std::string key_pem(EVP_PKEY* k) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  REQUIRE(PEM_write_bio_PrivateKey(bio.get(), k, nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+// Every kind of file the table meets, made once for the whole test run.
+struct Material {
+  EvpPkeyPtr root_key = ec_key("P-384");
+  EvpPkeyPtr inter_key = ec_key("P-256");
+  EvpPkeyPtr leaf_key = ed25519_key();
+  EvpPkeyPtr weak_key = rsa_key(1024);
+  X509Ptr root = make_cert({"Test Root CA", 1, "20240101000000Z", "20990101000000Z", true}, root_key.get());
+  X509Ptr inter = make_cert({"Test Intermediate", 2, "20240101000000Z", "20990101000000Z", true},
+                            inter_key.get(), root.get(), root_key.get());
+  X509Ptr leaf = make_cert({"leaf.example.org", 3}, leaf_key.get(), inter.get(), inter_key.get());
+  X509Ptr expired =
+      make_cert({"expired.example.org", 0x1234, "20010101000000Z", "20011231235959Z"}, inter_key.get());
+  X509Ptr weak = make_cert({"weak.example.org", 5, "20240101000000Z", "20990101000000Z", false, EVP_sha1()},
+                           weak_key.get());
+};
+
+const Material& material() {
+  static const Material m;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("parse_certificate_file: PEM bundles, DER, keys and garbage", "[certificates]") {
+  const auto& m = material();
+  const auto bundle = parse_certificate_file("# chain\n" + pem(m.leaf.get()) + "junk between\n" +
+                                             pem(m.inter.get()) + pem(m.root.get()));
+  REQUIRE(bundle.certs.size() == 3);
+  CHECK(bundle.error.empty());
+  CHECK(bundle.certs[0].index == 1);
+  CHECK(bundle.certs[2].index == 3);
+  const CertInfo& leaf = bundle.certs[0];
+  CHECK(leaf.format == "pem");
+  CHECK(leaf.subject == "CN=leaf.example.org,O=Vigil Tests");
+  CHECK(leaf.issuer == "CN=Test Intermediate,O=Vigil Tests");
+  CHECK(leaf.key_type == "ed25519");
+  CHECK(leaf.key_bits == 256);
+  CHECK_FALSE(leaf.curve.has_value());
+  CHECK(leaf.signature_algorithm == "ecdsa-with-SHA256");  // signed by the P-256 intermediate
+  CHECK(leaf.signature_hash == "sha256");
+  CHECK_FALSE(leaf.self_signed);
+  CHECK_FALSE(leaf.is_ca);
+  CHECK(leaf.serial == "03");
+  CHECK(leaf.sha256.size() == 64);
+  const CertInfo& inter = bundle.certs[1];
+  CHECK(inter.key_type == "ec");
+  CHECK(inter.curve == "prime256v1");
+  CHECK(inter.key_bits == 256);
+  CHECK(inter.is_ca);
+  CHECK_FALSE(inter.self_signed);
+  const CertInfo& root = bundle.certs[2];
+  CHECK(root.curve == "secp384r1");
+  CHECK(root.signature_algorithm == "ecdsa-with-SHA256");
+  CHECK(root.self_signed);
+  CHECK(root.is_ca);
+
+  const auto weak = parse_certificate_file(pem(m.weak.get()));
+  REQUIRE(weak.certs.size() == 1);
+  CHECK(weak.certs[0].key_type == "rsa");
+  CHECK(weak.certs[0].key_bits == 1024);
+  CHECK(weak.certs[0].signature_algorithm == "sha1WithRSAEncryption");
+  CHECK(weak.certs[0].signature_hash == "sha1");
+  CHECK(weak.certs[0].self_signed);
+
+  const auto ed = parse_certificate_file(pem(make_cert({"ed.example.org"}, m.leaf_key.get()).get()));
+  REQUIRE(ed.certs.size() == 1);
+  CHECK(ed.certs[0].signature_algorithm == "ED25519");
+  CHECK_FALSE(ed.certs[0].signature_hash.has_value());
+
+  const auto expired = parse_certificate_file(pem(m.expired.get()));
+  REQUIRE(expired.certs.size() == 1);
+  CHECK(expired.certs[0].not_before == 978307200);  // 2001-01-01T00:00:00Z
+  CHECK(expired.certs[0].not_after == 1009843199);  // 2001-12-31T23:59:59Z
+  CHECK(expired.certs[0].serial == "1234");
+
+  const auto d = parse_certificate_file(der(m.root.get()));
+  REQUIRE(d.certs.size() == 1);
+  CHECK(d.certs[0].format == "der");
+  CHECK(d.certs[0].sha256 == root.sha256);
+
+  const auto key = parse_certificate_file(key_pem(m.leaf_key.get()));
+  CHECK(key.pem);
+  CHECK(key.certs.empty());
+  CHECK(key.error.empty());  // a key is no broken certificate
+
+  const auto garbage = parse_certificate_file("\x01\x02 not a certificate \xff");
+  CHECK(garbage.certs.empty());
+  CHECK_FALSE(garbage.error.empty());
+  const auto bad_pem =
+      parse_certificate_file("-----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n");
+  CHECK(bad_pem.certs.empty());
+  CHECK(bad_pem.bad_blocks == 1);
+  // A broken block after a good one: the good one stays.
+  const auto truncated = parse_certificate_file(pem(m.root.get()) + "-----BEGIN CERTIFICATE-----\nMIIB\n");
+  CHECK(truncated.certs.size() == 1);
+  CHECK(truncated.bad_blocks == 1);
+  CHECK(parse_certificate_file("").certs.empty());
+}
+
+TEST_CASE("certificate_file_name and iso8601_utc", "[certificates]") {
+  for (const char* n : {"a.pem", "A.CRT", "x.cer", "y.der"}) CHECK(certificate_file_name(n));
+  for (const char* n : {"a.key", "pem", "a.pem.bak", "README"}) CHECK_FALSE(certificate_file_name(n));
+  CHECK(iso8601_utc(0) == "1970-01-01T00:00:00Z");
+  CHECK(iso8601_utc(978307200) == "2001-01-01T00:00:00Z");
+}
+
+namespace {
+
+std::map<std::string, int> rows_per_file(const vigil::test::CollectedTable& t) {
+  std::map<std::string, int> out;
+  for (std::size_t r = 0; r < t.rows.size(); ++r) ++out[t.text(r, "file")];
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("certificates table over a host with every kind of file", "[certificates]") {
+  const auto& m = material();
+  vigil::test::TempDir dir;
+  dir.write("etc/ssl/local/bundle.pem", pem(m.leaf.get()) + pem(m.inter.get()) + pem(m.root.get()));
+  dir.write("etc/ssl/local/expired.crt", pem(m.expired.get()));
+  dir.write("etc/ssl/local/weak.crt", pem(m.weak.get()));
+  dir.write("etc/ssl/local/root.der", der(m.root.get()));
+  dir.write("etc/ssl/local/garbage.pem", "this is not a certificate\n");
+  dir.write("etc/ssl/local/notes.txt", "neither is this, but its name does not say certificate\n");
+  dir.write("etc/ssl/local/server.pem", key_pem(m.leaf_key.get()), 0600);
+  dir.write("etc/ssl/local/huge.pem", std::string(kCertMaxFileBytes + 1, 'A'));
+  dir.write("etc/ssl/local/sub/deeper/inter.cer", pem(m.inter.get()));
+  dir.symlink("etc/ssl/local/inter-link.pem", "sub/deeper/inter.cer");
+  dir.symlink("etc/ssl/local/abs-link.pem", "/etc/ssl/local/expired.crt");  // resolved inside the host
+  dir.symlink("etc/ssl/local/subdir-link", "sub");
+  dir.symlink("etc/ssl/local/dangling.pem", "/nonexistent.pem");
+  REQUIRE(::mkfifo((dir.path() + "/etc/ssl/local/pipe.pem").c_str(), 0644) == 0);
+  dir.write("srv/tls/site.crt", pem(m.leaf.get()));
+
+  const std::string arg = R"(["/etc/ssl/local", "/srv/tls/site.crt", "/etc/nginx/ssl"])";
+  const auto t = vigil::test::collect_ok(dir.path(), "certificates", {text_value(arg)});
+  CHECK(rows_per_file(t) == std::map<std::string, int>{{"/etc/ssl/local/abs-link.pem", 1},
+                                                       {"/etc/ssl/local/bundle.pem", 3},
+                                                       {"/etc/ssl/local/expired.crt", 1},
+                                                       {"/etc/ssl/local/inter-link.pem", 1},
+                                                       {"/etc/ssl/local/root.der", 1},
+                                                       {"/etc/ssl/local/sub/deeper/inter.cer", 1},
+                                                       {"/etc/ssl/local/weak.crt", 1},
+                                                       {"/srv/tls/site.crt", 1}});
+  CHECK(t.warned("/etc/ssl/local/garbage.pem", "neither PEM nor"));
+  CHECK(t.warned("/etc/ssl/local/huge.pem", "not read"));
+  CHECK(t.warned("/etc/ssl/local/pipe.pem", "fifo"));
+  CHECK(t.warned("/etc/ssl/local/dangling.pem", "not read"));
+  CHECK(t.warned("/etc/ssl/local/subdir-link", "not followed"));
+  CHECK(t.warned("/etc/nginx/ssl", "absent"));
+  CHECK_FALSE(t.warned("/etc/ssl/local/notes.txt", ""));
+  CHECK_FALSE(t.warned("/etc/ssl/local/server.pem", ""));
+
+  for (std::size_t r = 0; r < t.rows.size(); ++r) CHECK(t.text(r, "paths") == arg);
+  const auto expired = t.rows_where("file", "/etc/ssl/local/expired.crt");
+  REQUIRE(expired.size() == 1);
+  CHECK(t.integer(expired[0], "expired") == 1);
+  CHECK(t.text(expired[0], "not_before_iso") == "2001-01-01T00:00:00Z");
+  CHECK(t.text(expired[0], "not_after_iso") == "2001-12-31T23:59:59Z");
+  CHECK(t.integer(expired[0], "not_after") == 1009843199);
+  CHECK(t.text(expired[0], "subject") == "CN=expired.example.org,O=Vigil Tests");
+  const auto bundle = t.rows_where("file", "/etc/ssl/local/bundle.pem");
+  REQUIRE(bundle.size() == 3);
+  CHECK(t.integer(bundle[0], "cert_index") == 1);
+  CHECK(t.integer(bundle[2], "cert_index") == 3);
+  CHECK(t.integer(bundle[2], "self_signed") == 1);
+  CHECK(t.integer(bundle[2], "is_ca") == 1);
+  CHECK(t.text(bundle[2], "curve") == "secp384r1");
+  CHECK(t.is_null(bundle[0], "curve"));
+  CHECK(t.text(bundle[0], "key_type") == "ed25519");
+  const auto weak = t.rows_where("file", "/etc/ssl/local/weak.crt");
+  REQUIRE(weak.size() == 1);
+  CHECK(t.integer(weak[0], "key_bits") == 1024);
+  CHECK(t.text(weak[0], "signature_hash") == "sha1");
+  const auto d = t.rows_where("file", "/etc/ssl/local/root.der");
+  REQUIRE(d.size() == 1);
+  CHECK(t.text(d[0], "format") == "der");
+  CHECK(t.text(d[0], "sha256_fingerprint") == t.text(bundle[2], "sha256_fingerprint"));
+}
+
+TEST_CASE("certificates table: bad arguments and caps", "[certificates]") {
+  vigil::test::TempDir dir;
+  dir.mkdir("etc");
+  for (const char* bad : {"/etc", "[]", "[\"etc\"]", "not json"}) {
+    INFO(bad);
+    const auto t = vigil::test::collect_table(dir.path(), "certificates", {text_value(bad)});
+    CHECK_FALSE(t.status.ok());
+  }
+  const auto null_arg = vigil::test::collect_table(dir.path(), "certificates", {null_value()});
+  CHECK_FALSE(null_arg.status.ok());
+
+  // The caps, made small (the real ones are 16 levels and 10 000 entries).
+  dir.write("d/d/d/d/x.pem", "x");
+  for (int i = 0; i < 6; ++i) dir.write("many/" + std::to_string(i) + ".pem", "x");
+  const auto capped = [&dir](std::string_view paths, CertWalkOptions opts) {
+    auto host = vigil::collectors::Host::open(dir.path());
+    REQUIRE(host.ok());
+    std::vector<Warning> warnings;
+    CollectContext ctx(*host, {text_value(paths)}, warnings, "certificates");
+    std::vector<Row> rows;
+    return collect_certificates(ctx, rows, opts);
+  };
+  CHECK(capped("[\"/d\"]", CertWalkOptions{100, 3}).ok());
+  const auto too_deep = capped("[\"/d\"]", CertWalkOptions{100, 2});
+  REQUIRE_FALSE(too_deep.ok());
+  CHECK(too_deep.error().code == Errc::too_large);
+  CHECK(capped("[\"/many\"]", CertWalkOptions{6, 16}).ok());
+  const auto many = capped("[\"/many\"]", CertWalkOptions{5, 16});
+  REQUIRE_FALSE(many.ok());
+  CHECK(many.error().message.find("more than 5 entries") != std::string::npos);
+}
