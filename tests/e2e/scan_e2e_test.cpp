@@ -226,10 +226,16 @@ TEST_CASE("stock Debian 12: real verdicts with file and line evidence", "[e2e]")
         "logindefs.password-max-days", "logindefs.password-min-days", "logindefs.umask",
         "accounts.password-aging", "accounts.inactive-lock", "patching.security-updates-installed",
         "patching.updates-installed", "patching.package-lists-fresh", "patching.automatic-updates",
-        "patching.reboot-not-pending", "patching.running-newest-kernel", "accounts.shell-idle-timeout"}) {
+        "patching.reboot-not-pending", "patching.running-newest-kernel", "accounts.shell-idle-timeout",
+        "ssh.strong-cryptography"}) {
     INFO(id);
     CHECK(s.verdict(id) == "fail");
   }
+  // OpenSSH 9.2's default MACs include hmac-sha1 and umac-64.
+  const auto* sha1 = row_where(s.rows("ssh.strong-cryptography"), "algorithm", "hmac-sha1");
+  REQUIRE(sha1 != nullptr);
+  CHECK(sha1->at("from_default").as_int64() == 1);
+  CHECK(sha1->at("compliant").as_int64() == 0);
   const auto* nullok = row_where(s.rows("pam.no-nullok"), "file", "/etc/pam.d/common-auth");
   REQUIRE(nullok != nullptr);
   CHECK(nullok->at("line").as_int64() == 17);
