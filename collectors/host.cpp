@@ -259,7 +259,7 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
     return make_error(Errc::not_regular, shown + ": not a regular file (" +
                                              file_type_name(file_type_from_mode(m)) + "), not read");
   }
-  if (static_cast<std::uint64_t>(r->st.st_size) > opts.max_bytes) {
+  if (!opts.prefix_only && static_cast<std::uint64_t>(r->st.st_size) > opts.max_bytes) {
     return make_error(Errc::too_large, shown + ": " + std::to_string(r->st.st_size) +
                                            " bytes, over the read cap of " + std::to_string(opts.max_bytes));
   }
@@ -284,7 +284,12 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
   if (st.st_size > 0) out.data.reserve(std::min(static_cast<std::size_t>(st.st_size), opts.max_bytes));
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    std::size_t want = sizeof buf;
+    if (opts.prefix_only) {
+      want = std::min(want, opts.max_bytes - out.data.size());
+      if (want == 0) break;
+    }
+    ssize_t n = ::read(fd.get(), buf, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error(Errc::io, shown + ": read failed: " + errno_text(errno));
