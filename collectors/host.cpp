@@ -267,7 +267,7 @@ Result<OpenedFile> open_regular(int root_fd, std::string_view path, const ReadOp
     return make_error(Errc::not_regular, shown + ": not a regular file (" +
                                              file_type_name(file_type_from_mode(m)) + "), not read");
   }
-  if (static_cast<std::uint64_t>(r->st.st_size) > opts.max_bytes) {
+  if (!opts.prefix_only && static_cast<std::uint64_t>(r->st.st_size) > opts.max_bytes) {
     return make_error(Errc::too_large, shown + ": " + std::to_string(r->st.st_size) +
                                            " bytes, over the read cap of " + std::to_string(opts.max_bytes));
   }
@@ -290,7 +290,8 @@ Result<OpenedFile> open_regular(int root_fd, std::string_view path, const ReadOp
 
 // Reads f to its end through one buffer. The cap counts every byte read, not
 // st_size: procfs files say 0, and a file may grow while it is read.
-Status stream_file(const OpenedFile& f, std::size_t max_bytes, const std::string& shown,
+// With prefix_only, the first max_bytes bytes are the whole answer.
+Status stream_file(const OpenedFile& f, std::size_t max_bytes, bool prefix_only, const std::string& shown,
                    const ChunkSink& sink) {
   // Sized for the file as it was opened (one more byte to see its end in one
   // read), so a small file does not cost a 256 KiB buffer.
@@ -298,7 +299,12 @@ Status stream_file(const OpenedFile& f, std::size_t max_bytes, const std::string
   std::string buf(std::clamp<std::size_t>(expected + 1, 4096, kReadChunkSize), '\0');
   std::size_t total = 0;
   for (;;) {
-    ssize_t n = ::read(f.fd.get(), buf.data(), buf.size());
+    std::size_t want = buf.size();
+    if (prefix_only) {
+      want = std::min(want, max_bytes - total);
+      if (want == 0) return Status::success();
+    }
+    ssize_t n = ::read(f.fd.get(), buf.data(), want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error(Errc::io, shown + ": read failed: " + errno_text(errno));
@@ -324,7 +330,7 @@ Result<FileContent> Host::read_file(std::string_view path, const ReadOptions& op
   out.path = std::string(path);
   // st_size of the reopened file was not checked against the cap: bound the reservation.
   if (f->st.st_size > 0) out.data.reserve(std::min(static_cast<std::size_t>(f->st.st_size), opts.max_bytes));
-  auto st = stream_file(*f, opts.max_bytes, shown, [&](std::string_view piece) {
+  auto st = stream_file(*f, opts.max_bytes, opts.prefix_only, shown, [&](std::string_view piece) {
     out.data.append(piece);
     return Status::success();
   });
@@ -336,7 +342,7 @@ Status Host::read_chunks(std::string_view path, const ReadOptions& opts, const C
   const std::string shown = display_path(path);
   auto f = open_regular(root_fd_, path, opts, shown);
   if (!f) return std::move(f).error();
-  return stream_file(*f, opts.max_bytes, shown, sink);
+  return stream_file(*f, opts.max_bytes, opts.prefix_only, shown, sink);
 }
 
 Result<std::vector<DirEntry>> Host::list_dir(std::string_view path) const {

@@ -56,6 +56,9 @@ struct DirEntry {
 // would name a device of the scanning machine (/dev/mem, a watchdog).
 struct ReadOptions {
   std::size_t max_bytes = kDefaultReadCap;  // the whole file's, not a chunk's
+  // Read only the first max_bytes bytes (a file's header) and return them,
+  // however large the file: an explicit prefix, not a silent truncation.
+  bool prefix_only = false;
 };
 
 inline constexpr std::size_t kMaxGlobMatches = 10000;
