@@ -90,7 +90,7 @@ bool CollectedTable::is_null(std::size_t row, std::string_view column) const {
 std::vector<std::size_t> CollectedTable::rows_where(std::string_view column, std::string_view value) const {
   std::vector<std::size_t> out;
   for (std::size_t r = 0; r < rows.size(); ++r) {
-    if (text(r, column) == value) out.push_back(r);
+    if (!is_null(r, column) && text(r, column) == value) out.push_back(r);
   }
   return out;
 }

@@ -47,7 +47,8 @@ struct CollectedTable {
   std::int64_t integer(std::size_t row, std::string_view column) const;
   bool is_null(std::size_t row, std::string_view column) const;
 
-  // Indexes of the rows whose (text) cell in column equals value, in order.
+  // Indexes of the rows whose (text) cell in column equals value, in order
+  // (NULL cells never match).
   std::vector<std::size_t> rows_where(std::string_view column, std::string_view value) const;
   // Whether a warning about where has a message containing part.
   bool warned(std::string_view where, std::string_view part) const;

@@ -144,7 +144,8 @@ TEST_CASE("apt_updates names every list it cannot read", "[apt]") {
   auto t = vigil::test::collect_table(dir.path(), "apt_updates");
   REQUIRE_FALSE(t.status.ok());
   const std::string& message = t.status.error().message;
-  CHECK_THAT(message, Catch::Contains("3 package lists cannot be read or classified, so pending updates are unknown"));
+  CHECK_THAT(message,
+             Catch::Contains("3 package lists cannot be read or classified, so pending updates are unknown"));
   CHECK_THAT(message, Catch::Contains(dir.path() + "/" + kMain + ".gz: gzip data is corrupt"));
   CHECK_THAT(message, Catch::Contains(dir.path() + "/" + kSecurity + ": not a regular file (directory)"));
   CHECK_THAT(message, Catch::Contains(dir.path() + "/" + updates + ": not a regular file (fifo)"));

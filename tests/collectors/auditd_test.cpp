@@ -8,18 +8,6 @@
 
 #include "test_support.hpp"
 
-namespace {
-// Rows whose cell in column is the text value (NULL cells never match).
-std::vector<std::size_t> where(const vigil::test::CollectedTable& t, std::string_view column,
-                               std::string_view value) {
-  std::vector<std::size_t> out;
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    if (!t.is_null(r, column) && t.text(r, column) == value) out.push_back(r);
-  }
-  return out;
-}
-}  // namespace
-
 using namespace vigil::collectors;
 
 TEST_CASE("augenrules orders rules.d like ls -1v, without hidden files", "[auditd]") {
@@ -155,7 +143,7 @@ TEST_CASE("audit_load_effect: -D deletes, last control wins, -e 2 freezes, error
 TEST_CASE("auditd_rules on a stock Debian 12 host", "[auditd]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-debian12"), "auditd_rules");
   CHECK(t.warnings.empty());
-  auto rulesd = where(t, "source", "rules.d");
+  auto rulesd = t.rows_where("source", "rules.d");
   REQUIRE(rulesd.size() == 4);
   for (auto r : rulesd) {
     CHECK(t.integer(r, "loaded_at_boot") == 1);
@@ -165,15 +153,15 @@ TEST_CASE("auditd_rules on a stock Debian 12 host", "[auditd]") {
   CHECK(t.text(rulesd[3], "option") == "-f");
   CHECK(t.integer(rulesd[3], "merged_line") == 4);  // moved above --backlog_wait_time
   CHECK(t.integer(rulesd[3], "line") == 12);
-  CHECK(where(t, "source", "audit.rules").size() == 4);
-  CHECK(where(t, "option", "-e").empty());
+  CHECK(t.rows_where("source", "audit.rules").size() == 4);
+  CHECK(t.rows_where("option", "-e").empty());
 }
 
 TEST_CASE("auditd_rules on a hardened host: several files, -e 2 last, version order", "[auditd]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-hardened"), "auditd_rules");
   CHECK(t.warnings.empty());
   std::size_t immutable = 0;
-  for (auto r : where(t, "option", "-e")) {
+  for (auto r : t.rows_where("option", "-e")) {
     if (t.text(r, "source") != "rules.d") continue;
     ++immutable;
     CHECK(t.text(r, "value") == "2");
@@ -181,14 +169,14 @@ TEST_CASE("auditd_rules on a hardened host: several files, -e 2 last, version or
     CHECK(t.integer(r, "merged_line") == 15);  // after 100-late.rules' rule
   }
   CHECK(immutable == 1);
-  auto late = where(t, "key", "root-exec");
+  auto late = t.rows_where("key", "root-exec");
   REQUIRE(late.size() == 2);
   CHECK(t.text(late[0], "file") == "/etc/audit/rules.d/100-late.rules");
   CHECK(t.integer(late[0], "merged_line") == 14);
   CHECK(t.text(late[0], "fields") == "arch=b64 euid=0 auid>=1000 auid!=unset");
-  CHECK(where(t, "path", "/etc/hidden").empty());   // .hidden.rules is not listed by ls
-  CHECK(where(t, "path", "/etc/ignored").empty());  // README does not end in .rules
-  auto passwd = where(t, "path", "/etc/passwd");
+  CHECK(t.rows_where("path", "/etc/hidden").empty());   // .hidden.rules is not listed by ls
+  CHECK(t.rows_where("path", "/etc/ignored").empty());  // README does not end in .rules
+  auto passwd = t.rows_where("path", "/etc/passwd");
   REQUIRE(passwd.size() == 2);
   CHECK(t.text(passwd[0], "perms") == "wa");
   CHECK(t.integer(passwd[0], "in_sync") == 1);
@@ -200,13 +188,13 @@ TEST_CASE("auditd_rules on tricky input: joined files, mawk, refused lines, out 
   CHECK(t.warned("/etc/audit/rules.d/10-first.rules:4", "no final newline"));
   CHECK(t.warned("/etc/audit/rules.d", "mawk"));
   CHECK(t.warned("/etc/audit/audit.rules", "absent"));
-  auto e = where(t, "option", "-e");
+  auto e = t.rows_where("option", "-e");
   REQUIRE(e.size() == 2);
   CHECK(t.text(e[0], "rule") == "  -e 2");  // indented: mawk leaves it in place
   CHECK(t.integer(e[0], "merged_line") == 6);
   CHECK(t.integer(e[0], "effective") == 1);
   CHECK(t.integer(e[1], "effective") == 0);  // after the refused joined line auditctl stopped
-  auto gshadow = where(t, "path", "/etc/gshadow");
+  auto gshadow = t.rows_where("path", "/etc/gshadow");
   REQUIRE(gshadow.size() == 1);
   CHECK(t.text(gshadow[0], "problem").find("rwxz") != std::string::npos);
   CHECK(t.integer(gshadow[0], "in_sync") == 0);
@@ -279,7 +267,7 @@ TEST_CASE("auditd_conf on a stock Debian 12 host", "[auditd]") {
   REQUIRE(::stat((root + "/etc/audit/auditd.conf").c_str(), &st) == 0);
   auto t = vigil::test::collect_ok(root, "auditd_conf");
   auto value = [&t](std::string_view key) {
-    auto rows = where(t, "key", key);
+    auto rows = t.rows_where("key", key);
     INFO(key);
     REQUIRE(rows.size() == 1);
     return rows[0];
@@ -295,18 +283,18 @@ TEST_CASE("auditd_conf on a stock Debian 12 host", "[auditd]") {
   CHECK(t.text(value("tcp_client_ports"), "value") == "0-65535");
   CHECK(t.integer(value("tcp_client_ports"), "is_default") == 1);
   CHECK(t.is_null(value("tcp_client_ports"), "file"));
-  CHECK(where(t, "key", "name").empty());  // commented out, no default row
+  CHECK(t.rows_where("key", "name").empty());  // commented out, no default row
 }
 
 TEST_CASE("auditd_conf: a garbage line stops auditd, a world-writable file is refused, absent", "[auditd]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-tricky"), "auditd_conf");
   CHECK(t.warned("/etc/audit/auditd.conf:6", "refuses to start"));
   for (std::size_t r = 0; r < t.rows.size(); ++r) CHECK(t.integer(r, "effective") == 0);
-  auto action = where(t, "key", "max_log_file_action");
+  auto action = t.rows_where("key", "max_log_file_action");
   REQUIRE(action.size() == 1);
   CHECK(t.text(action[0], "value") == "keep_logs");
-  CHECK(where(t, "key", "num_logs").size() == 1);  // line 7 is not read: only the default row
-  CHECK(t.integer(where(t, "key", "num_logs")[0], "is_default") == 1);
+  CHECK(t.rows_where("key", "num_logs").size() == 1);  // line 7 is not read: only the default row
+  CHECK(t.integer(t.rows_where("key", "num_logs")[0], "is_default") == 1);
 
   vigil::test::TempDir dir;
   dir.write("etc/audit/auditd.conf", "space_left = 75\nadmin_space_left = 50\n", 0666);
@@ -317,7 +305,7 @@ TEST_CASE("auditd_conf: a garbage line stops auditd, a world-writable file is re
   none.mkdir("etc");
   auto a = vigil::test::collect_ok(none.path(), "auditd_conf");
   CHECK(a.warned("/etc/audit/auditd.conf", "absent"));
-  auto d = where(a, "key", "disk_error_action");
+  auto d = a.rows_where("key", "disk_error_action");
   REQUIRE(d.size() == 1);
   CHECK(a.text(d[0], "value") == "syslog");
   CHECK(a.integer(d[0], "effective") == 1);

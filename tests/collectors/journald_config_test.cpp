@@ -6,18 +6,6 @@
 #include "systemd_conf.hpp"
 #include "test_support.hpp"
 
-namespace {
-// Rows whose cell in column is the text value (NULL cells never match).
-std::vector<std::size_t> where(const vigil::test::CollectedTable& t, std::string_view column,
-                               std::string_view value) {
-  std::vector<std::size_t> out;
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    if (!t.is_null(r, column) && t.text(r, column) == value) out.push_back(r);
-  }
-  return out;
-}
-}  // namespace
-
 using namespace vigil::collectors;
 
 TEST_CASE("parse_systemd_conf reads one section the way config_parse() does", "[journald]") {
@@ -63,21 +51,21 @@ TEST_CASE("journald_config on a stock Debian 12 host: every key at its default",
     CHECK(t.integer(r, "effective") == 1);
     CHECK(t.integer(r, "var_log_journal") == 1);
   }
-  CHECK(t.text(where(t, "key", "Storage")[0], "value") == "auto");
-  CHECK(t.text(where(t, "key", "ForwardToSyslog")[0], "value") == "yes");  // Debian's build
-  CHECK(t.is_null(where(t, "key", "SystemMaxUse")[0], "value"));
+  CHECK(t.text(t.rows_where("key", "Storage")[0], "value") == "auto");
+  CHECK(t.text(t.rows_where("key", "ForwardToSyslog")[0], "value") == "yes");  // Debian's build
+  CHECK(t.is_null(t.rows_where("key", "SystemMaxUse")[0], "value"));
 }
 
 TEST_CASE("journald_config on a hardened host: /etc drop-in overrides /usr/lib's", "[journald]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-hardened"), "journald_config");
   CHECK(t.warned("/usr/lib/systemd/journald.conf.d/50-vendor.conf", "overridden"));
   CHECK(t.warned("/run/systemd/journald.conf.d/60-retention.conf", "overridden"));
-  auto storage = where(t, "key", "Storage");
+  auto storage = t.rows_where("key", "Storage");
   REQUIRE(storage.size() == 1);  // the /usr/lib file of the same name is not read
   CHECK(t.text(storage[0], "value") == "persistent");
   CHECK(t.text(storage[0], "file") == "/etc/systemd/journald.conf.d/50-vendor.conf");
   CHECK(t.integer(storage[0], "effective") == 1);
-  auto retention = where(t, "key", "MaxRetentionSec");
+  auto retention = t.rows_where("key", "MaxRetentionSec");
   REQUIRE(retention.size() == 1);
   CHECK(t.text(retention[0], "value") == "1year");
 }
@@ -88,18 +76,18 @@ TEST_CASE("journald_config on tricky input: masked /run drop-in, refused values"
                  "overridden by /etc/systemd/journald.conf.d/10-keep.conf"));
   CHECK(t.warned("/etc/systemd/journald.conf", "absent"));
   CHECK(t.warned("/run/systemd/journald.conf.d/20-bad.conf:2", "cannot parse"));
-  auto storage = where(t, "key", "Storage");
+  auto storage = t.rows_where("key", "Storage");
   REQUIRE(storage.size() == 2);
   CHECK(t.integer(storage[0], "effective") == 1);  // 'Persistent' is refused: case-sensitive
   CHECK(t.integer(storage[1], "effective") == 0);
   CHECK(t.is_null(storage[1], "value"));
-  auto forward = where(t, "key", "ForwardToSyslog");
+  auto forward = t.rows_where("key", "ForwardToSyslog");
   REQUIRE(forward.size() == 2);
   CHECK(t.integer(forward[1], "is_default") == 1);  // 'maybe' refused: the default holds
   CHECK(t.integer(forward[1], "effective") == 1);
-  CHECK(t.text(where(t, "key", "Compress")[0], "value") == "no");
-  CHECK(where(t, "key", "Seal").size() == 1);  // [Other] Seal=no is not read
-  CHECK(t.integer(where(t, "key", "Storage")[0], "var_log_journal") == 0);
+  CHECK(t.text(t.rows_where("key", "Compress")[0], "value") == "no");
+  CHECK(t.rows_where("key", "Seal").size() == 1);  // [Other] Seal=no is not read
+  CHECK(t.integer(t.rows_where("key", "Storage")[0], "var_log_journal") == 0);
 }
 
 TEST_CASE("journald_config: a fifo drop-in is skipped, CRLF values are clean", "[journald]") {
@@ -109,5 +97,5 @@ TEST_CASE("journald_config: a fifo drop-in is skipped, CRLF values are clean", "
   REQUIRE(::mkfifo((dir.path() + "/run/systemd/journald.conf.d/90-fifo.conf").c_str(), 0644) == 0);
   auto t = vigil::test::collect_ok(dir.path(), "journald_config");
   CHECK(t.warned("/run/systemd/journald.conf.d/90-fifo.conf", "not read"));
-  CHECK(t.text(where(t, "key", "Storage")[0], "value") == "persistent");
+  CHECK(t.text(t.rows_where("key", "Storage")[0], "value") == "persistent");
 }

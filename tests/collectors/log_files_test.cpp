@@ -3,18 +3,6 @@
 
 #include "test_support.hpp"
 
-namespace {
-// Rows whose cell in column is the text value (NULL cells never match).
-std::vector<std::size_t> where(const vigil::test::CollectedTable& t, std::string_view column,
-                               std::string_view value) {
-  std::vector<std::size_t> out;
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    if (!t.is_null(r, column) && t.text(r, column) == value) out.push_back(r);
-  }
-  return out;
-}
-}  // namespace
-
 TEST_CASE("log_files lists /var/log without following symlinks", "[log_files]") {
   vigil::test::TempDir dir;
   dir.write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
@@ -25,7 +13,7 @@ TEST_CASE("log_files lists /var/log without following symlinks", "[log_files]") 
   dir.symlink("var/log/escape", "/outside");
   auto t = vigil::test::collect_ok(dir.path(), "log_files");
   auto rel = [&t](std::string_view p) {
-    auto rows = where(t, "path", std::string("/var/log/") + std::string(p));
+    auto rows = t.rows_where("path", std::string("/var/log/") + std::string(p));
     INFO(p);
     REQUIRE(rows.size() == 1);
     return rows[0];
@@ -34,8 +22,8 @@ TEST_CASE("log_files lists /var/log without following symlinks", "[log_files]") 
   CHECK(t.text(rel("audit/audit.log"), "relative_path") == "audit/audit.log");
   CHECK(t.text(rel(".hidden"), "mode") == "0666");
   CHECK(t.text(rel("escape"), "type") == "symlink");
-  CHECK(where(t, "path", "/var/log/escape/secret").empty());
-  auto summary = where(t, "kind", "walk_summary");
+  CHECK(t.rows_where("path", "/var/log/escape/secret").empty());
+  auto summary = t.rows_where("kind", "walk_summary");
   REQUIRE(summary.size() == 1);
   CHECK(t.text(summary[0], "type") == "complete");
   CHECK(t.integer(summary[0], "size") == 5);
@@ -46,7 +34,7 @@ TEST_CASE("log_files: the depth cap truncates, no /var/log is absent", "[log_fil
   dir.write("var/log/1/2/3/4/5/6/7/8/9/deep.log", "x");
   auto t = vigil::test::collect_ok(dir.path(), "log_files");
   CHECK(t.warned("/var/log/1/2/3/4/5/6/7/8/9", "not entered"));
-  CHECK(t.text(where(t, "kind", "walk_summary")[0], "type") == "truncated");
+  CHECK(t.text(t.rows_where("kind", "walk_summary")[0], "type") == "truncated");
 
   vigil::test::TempDir none;
   none.mkdir("etc");

@@ -418,16 +418,6 @@ TEST_CASE("cipher_string_seclevel reads @SECLEVEL=n as libssl does", "[openssl_c
 
 namespace {
 
-// rows_where for a column that may hold NULL.
-std::vector<std::size_t> where(const vigil::test::CollectedTable& t, std::string_view column,
-                               std::string_view value) {
-  std::vector<std::size_t> out;
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    if (!t.is_null(r, column) && t.text(r, column) == value) out.push_back(r);
-  }
-  return out;
-}
-
 std::vector<std::size_t> in_force_rows(const vigil::test::CollectedTable& t) {
   std::vector<std::size_t> out;
   for (std::size_t r = 0; r < t.rows.size(); ++r) {
@@ -449,29 +439,29 @@ TEST_CASE("openssl_config on a stock Debian 12 host: only the compiled-in defaul
     CHECK(t.is_null(r, "file"));
     CHECK(t.text(r, "role") == "system_default");
   }
-  const auto level = where(t, "command", "SecurityLevel");
+  const auto level = t.rows_where("command", "SecurityLevel");
   REQUIRE(level.size() == 1);
   CHECK(t.text(level[0], "value") == "2");
-  CHECK(t.text(where(t, "command", "MinProtocol").at(0), "value") == "None");
-  const auto init = where(t, "key", "openssl_conf");
+  CHECK(t.text(t.rows_where("command", "MinProtocol").at(0), "value") == "None");
+  const auto init = t.rows_where("key", "openssl_conf");
   REQUIRE(init.size() == 1);
   CHECK(t.text(init[0], "value") == "openssl_init");
   CHECK(t.text(init[0], "section") == "default");
   CHECK(t.text(init[0], "role") == "default_section");
   CHECK(t.text(init[0], "file") == "/etc/ssl/openssl.cnf");  // named as the link resolves
   CHECK(t.integer(init[0], "line") == 17);
-  const auto certs = where(t, "key", "certs");
+  const auto certs = t.rows_where("key", "certs");
   REQUIRE(certs.size() == 2);                            // [CA_default] and [tsa_config1]
   CHECK(t.text(certs[0], "value") == "./demoCA/certs");  // $dir expanded
   CHECK(t.text(certs[0], "role") == "other");
-  CHECK(where(t, "key", "tsa_policy1").size() == 1);
-  CHECK(where(t, "role", "system_default").size() == 5);
+  CHECK(t.rows_where("key", "tsa_policy1").size() == 1);
+  CHECK(t.rows_where("role", "system_default").size() == 5);
 }
 
 TEST_CASE("openssl_config on a hardened host: ssl_conf -> system_default", "[openssl_config]") {
   const auto t = vigil::test::collect_ok(vigil::test::fixture_host("openssl-hardened"), "openssl_config");
   CHECK(t.warnings.empty());
-  const auto min = where(t, "command", "MinProtocol");
+  const auto min = t.rows_where("command", "MinProtocol");
   REQUIRE(min.size() == 2);
   CHECK(t.text(min[0], "value") == "TLSv1.2");
   CHECK(t.text(min[0], "section") == "system_default_sect");
@@ -481,14 +471,14 @@ TEST_CASE("openssl_config on a hardened host: ssl_conf -> system_default", "[ope
   CHECK(t.integer(min[0], "is_default") == 0);
   CHECK(t.integer(min[1], "is_default") == 1);
   CHECK(t.integer(min[1], "in_force") == 0);
-  const auto level = where(t, "command", "SecurityLevel");
+  const auto level = t.rows_where("command", "SecurityLevel");
   REQUIRE(level.size() == 2);
   CHECK(t.text(level[0], "key") == "@SECLEVEL");
   CHECK(t.text(level[0], "value") == "2");
   CHECK(t.integer(level[0], "in_force") == 1);
-  CHECK(t.integer(level[0], "line") == t.integer(where(t, "command", "CipherString").at(0), "line"));
-  CHECK(t.text(where(t, "key", "ssl_conf").at(0), "role") == "init");
-  CHECK(t.text(where(t, "key", "system_default").at(0), "role") == "ssl_conf");
+  CHECK(t.integer(level[0], "line") == t.integer(t.rows_where("command", "CipherString").at(0), "line"));
+  CHECK(t.text(t.rows_where("key", "ssl_conf").at(0), "role") == "init");
+  CHECK(t.text(t.rows_where("key", "system_default").at(0), "role") == "ssl_conf");
 }
 
 TEST_CASE("openssl_config: a directory of drop-ins and a loop back to the main file", "[openssl_config]") {
@@ -505,7 +495,7 @@ TEST_CASE("openssl_config: a directory of drop-ins and a loop back to the main f
                                                      {"Groups", "X25519:P-256"},
                                                      {"Ciphersuites", "TLS_AES_256_GCM_SHA384"},
                                                      {"SecurityLevel", "3"}});
-  const auto min = where(t, "command", "MinProtocol");
+  const auto min = t.rows_where("command", "MinProtocol");
   REQUIRE(min.size() == 4);  // main:14, 10-tls.cnf:2, main:14 again, and the default
   CHECK(t.text(min[1], "file") == "/etc/ssl/openssl.cnf.d/10-tls.cnf");
   CHECK(t.integer(min[1], "effective") == 0);
@@ -518,7 +508,7 @@ TEST_CASE("openssl_config: a directory of drop-ins and a loop back to the main f
   CHECK(t.warned("/etc/ssl/openssl.cnf:15", "recursive directory include"));
   // The re-read main file's first lines land in [system_default_sect]: unknown commands there.
   CHECK(t.warned("/etc/ssl/openssl.cnf:3", "'HOME' is no SSL_CONF command"));
-  for (auto r : where(t, "key", "MaxProtocol"))
+  for (auto r : t.rows_where("key", "MaxProtocol"))
     CHECK(t.integer(r, "is_default") == 1);  // README, 30-notes.txt unread
 }
 

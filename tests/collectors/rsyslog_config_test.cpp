@@ -7,18 +7,6 @@
 #include "rsyslog.hpp"
 #include "test_support.hpp"
 
-namespace {
-// Rows whose cell in column is the text value (NULL cells never match).
-std::vector<std::size_t> where(const vigil::test::CollectedTable& t, std::string_view column,
-                               std::string_view value) {
-  std::vector<std::size_t> out;
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    if (!t.is_null(r, column) && t.text(r, column) == value) out.push_back(r);
-  }
-  return out;
-}
-}  // namespace
-
 using namespace vigil::collectors;
 
 TEST_CASE("parse_rsyslog_conf finds directives, objects and actions", "[rsyslog]") {
@@ -80,24 +68,24 @@ TEST_CASE("parse_legacy_forward reads @ and @@ actions", "[rsyslog]") {
 TEST_CASE("rsyslog_config on a stock Debian 12 host", "[rsyslog]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-debian12"), "rsyslog_config");
   CHECK(t.warnings.empty());
-  auto files = where(t, "kind", "file");
+  auto files = t.rows_where("kind", "file");
   REQUIRE(files.size() == 6);
   CHECK(t.text(files[0], "value") == "/var/log/syslog");
   CHECK(t.text(files[0], "selector") == "*.*;auth,authpriv.none");
   CHECK(t.text(files[0], "file_create_mode") == "0640");
   CHECK(t.text(files[0], "file_group") == "adm");
   CHECK(t.text(files[0], "umask") == "0022");
-  CHECK(where(t, "kind", "forward").empty());
-  auto inc = where(t, "kind", "include");
+  CHECK(t.rows_where("kind", "forward").empty());
+  auto inc = t.rows_where("kind", "include");
   REQUIRE(inc.size() == 1);
   CHECK(t.text(inc[0], "value") == "/etc/rsyslog.d/*.conf");
   CHECK(t.integer(inc[0], "line") == 45);
-  CHECK(where(t, "name", "omusrmsg").size() == 1);
+  CHECK(t.rows_where("name", "omusrmsg").size() == 1);
 }
 
 TEST_CASE("rsyslog_config on a hardened host: TLS forward in an included file", "[rsyslog]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-hardened"), "rsyslog_config");
-  auto fwd = where(t, "kind", "forward");
+  auto fwd = t.rows_where("kind", "forward");
   REQUIRE(fwd.size() == 2);
   CHECK(t.text(fwd[0], "file") == "/etc/rsyslog.d/50-forward.conf");
   CHECK(t.text(fwd[0], "target") == "logs.example.net");
@@ -108,14 +96,14 @@ TEST_CASE("rsyslog_config on a hardened host: TLS forward in an included file", 
   CHECK(t.text(fwd[1], "protocol") == "udp");
   CHECK(t.integer(fwd[1], "tls") == 0);
   CHECK(t.is_null(fwd[1], "stream_driver"));
-  auto sshd = where(t, "value", "/var/log/sshd.log");
+  auto sshd = t.rows_where("value", "/var/log/sshd.log");
   REQUIRE(sshd.size() == 1);
   CHECK(t.text(sshd[0], "file_create_mode") == "0600");  // the action's own
-  auto local0 = where(t, "value", "/var/log/local0.log");
+  auto local0 = t.rows_where("value", "/var/log/local0.log");
   REQUIRE(local0.size() == 1);
   CHECK(t.text(local0[0], "file_create_mode") == "0640");  // the builtin:omfile module's
   CHECK(t.text(local0[0], "file_owner") == "root");
-  auto syslog = where(t, "value", "/var/log/syslog");
+  auto syslog = t.rows_where("value", "/var/log/syslog");
   REQUIRE(syslog.size() == 1);
   CHECK(t.text(syslog[0], "file_create_mode") == "0600");  // legacy $FileCreateMode above it
 }
@@ -124,7 +112,7 @@ TEST_CASE("rsyslog_config: include loops, a fifo in rsyslog.d, legacy TLS, syslo
   auto tricky = vigil::test::collect_ok(vigil::test::fixture_host("logging-tricky"), "rsyslog_config");
   CHECK(tricky.warned("/etc/rsyslog.d/10-loop.conf", "include loop"));
   CHECK(tricky.warned("/etc/rsyslog.conf", "include loop"));
-  CHECK(where(tricky, "kind", "file").size() == 2);
+  CHECK(tricky.rows_where("kind", "file").size() == 2);
 
   vigil::test::TempDir dir;
   dir.write("etc/rsyslog.conf",
@@ -136,7 +124,7 @@ TEST_CASE("rsyslog_config: include loops, a fifo in rsyslog.d, legacy TLS, syslo
   REQUIRE(::mkfifo((dir.path() + "/etc/rsyslog.d/fifo.conf").c_str(), 0644) == 0);
   auto t = vigil::test::collect_ok(dir.path(), "rsyslog_config");
   CHECK(t.warned("/etc/rsyslog.d/fifo.conf", "fifo"));
-  auto fwd = where(t, "kind", "forward");
+  auto fwd = t.rows_where("kind", "forward");
   REQUIRE(fwd.size() == 2);
   CHECK(t.integer(fwd[0], "tls") == 1);
   CHECK(t.text(fwd[0], "stream_driver_auth_mode") == "x509/name");

@@ -5,18 +5,6 @@
 
 #include "test_support.hpp"
 
-namespace {
-// Rows whose cell in column is the text value (NULL cells never match).
-std::vector<std::size_t> where(const vigil::test::CollectedTable& t, std::string_view column,
-                               std::string_view value) {
-  std::vector<std::size_t> out;
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    if (!t.is_null(r, column) && t.text(r, column) == value) out.push_back(r);
-  }
-  return out;
-}
-}  // namespace
-
 using namespace vigil::collectors;
 
 TEST_CASE("parse_chrony_conf and parse_ntp_conf split directives", "[time_sync]") {
@@ -36,54 +24,54 @@ TEST_CASE("parse_chrony_conf and parse_ntp_conf split directives", "[time_sync]"
 TEST_CASE("time_sync on a stock Debian 12 host: chrony pool and timesyncd defaults", "[time_sync]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-debian12"), "time_sync");
   CHECK(t.warnings.empty());
-  auto pool = where(t, "kind", "pool");
+  auto pool = t.rows_where("kind", "pool");
   REQUIRE(pool.size() == 1);
   CHECK(t.text(pool[0], "daemon") == "chrony");
   CHECK(t.text(pool[0], "value") == "2.debian.pool.ntp.org");
   CHECK(t.integer(pool[0], "iburst") == 1);
   CHECK(t.integer(pool[0], "nts") == 0);
   CHECK(t.integer(pool[0], "line") == 8);
-  for (auto r : where(t, "name", "makestep")) {
+  for (auto r : t.rows_where("name", "makestep")) {
     CHECK(t.text(r, "value") == "1 3");
     CHECK(t.integer(r, "effective") == 1);
   }
-  auto rtc = where(t, "name", "rtcsync");
+  auto rtc = t.rows_where("name", "rtcsync");
   REQUIRE(rtc.size() == 1);
   CHECK(t.text(rtc[0], "value").empty());
   CHECK(t.integer(rtc[0], "is_default") == 0);
-  auto fallback = where(t, "kind", "fallback");
+  auto fallback = t.rows_where("kind", "fallback");
   REQUIRE(fallback.size() == 4);
   CHECK(t.text(fallback[0], "value") == "0.debian.pool.ntp.org");
   CHECK(t.integer(fallback[0], "is_default") == 1);
   CHECK(t.integer(fallback[0], "effective") == 1);
-  auto sync = where(t, "name", "synchronized");
+  auto sync = t.rows_where("name", "synchronized");
   REQUIRE(sync.size() == 1);
   CHECK(t.text(sync[0], "value") == "0");
 }
 
 TEST_CASE("time_sync on a hardened host: NTS sources from sourcedir, flag file", "[time_sync]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-hardened"), "time_sync");
-  auto servers = where(t, "kind", "server");
+  auto servers = t.rows_where("kind", "server");
   REQUIRE(servers.size() == 2);
   for (auto r : servers) {
     CHECK(t.integer(r, "nts") == 1);
     CHECK(t.text(r, "file") == "/etc/chrony/sources.d/nts.sources");
   }
   CHECK(t.text(servers[1], "options") == "iburst nts prefer");
-  CHECK(where(t, "kind", "pool").empty());  // commented out
+  CHECK(t.rows_where("kind", "pool").empty());  // commented out
   // conf.d is read at the confdir line, before the main file's own makestep: the later one wins.
-  auto step = where(t, "name", "makestep");
+  auto step = t.rows_where("name", "makestep");
   REQUIRE(step.size() == 2);
   CHECK(t.text(step[0], "file") == "/etc/chrony/conf.d/10-step.conf");
   CHECK(t.integer(step[0], "effective") == 0);
   CHECK(t.integer(step[1], "effective") == 1);
-  CHECK(where(t, "daemon", "timesyncd").empty());  // no timesyncd binary or config on this host
+  CHECK(t.rows_where("daemon", "timesyncd").empty());  // no timesyncd binary or config on this host
 }
 
 TEST_CASE("time_sync: chrony include loop, timesyncd lists, ntpsec", "[time_sync]") {
   auto tricky = vigil::test::collect_ok(vigil::test::fixture_host("logging-tricky"), "time_sync");
   CHECK(tricky.warned("/etc/chrony/chrony.conf", "include loop"));
-  CHECK(where(tricky, "kind", "server").size() == 1);
+  CHECK(tricky.rows_where("kind", "server").size() == 1);
 
   vigil::test::TempDir dir;
   dir.write("etc/systemd/timesyncd.conf",
@@ -95,19 +83,19 @@ TEST_CASE("time_sync: chrony include loop, timesyncd lists, ntpsec", "[time_sync
   dir.write("etc/ntpsec/more.conf", "server nts.example nts\nincludefile /etc/ntpsec/ntp.conf\n");
   auto t = vigil::test::collect_ok(dir.path(), "time_sync");
   std::vector<std::string> in_force;
-  for (auto r : where(t, "kind", "server")) {
+  for (auto r : t.rows_where("kind", "server")) {
     if (t.text(r, "daemon") == "timesyncd" && t.integer(r, "effective") == 1)
       in_force.push_back(t.text(r, "value"));
   }
   CHECK(in_force == std::vector<std::string>{"c.example", "d.example"});
-  CHECK(where(t, "kind", "fallback").empty());  // FallbackNTP= clears the compiled-in list
+  CHECK(t.rows_where("kind", "fallback").empty());  // FallbackNTP= clears the compiled-in list
   CHECK(t.warned("/etc/systemd/timesyncd.conf:7", "unknown key"));
-  auto poll = where(t, "name", "PollIntervalMaxSec");
+  auto poll = t.rows_where("name", "PollIntervalMaxSec");
   REQUIRE(poll.size() == 1);
   CHECK(t.text(poll[0], "value") == "64");
-  CHECK(t.text(where(t, "name", "synchronized")[0], "value") == "1");
+  CHECK(t.text(t.rows_where("name", "synchronized")[0], "value") == "1");
   std::size_t nts = 0;
-  for (auto r : where(t, "daemon", "ntpsec"))
+  for (auto r : t.rows_where("daemon", "ntpsec"))
     nts += t.text(r, "kind") == "server" && t.integer(r, "nts") == 1;
   CHECK(nts == 1);
   CHECK(t.warned("/etc/ntpsec/ntp.conf", "looping"));
