@@ -73,7 +73,7 @@ std::vector<std::string> legacy_table_names(const Host& host, std::string_view p
 
 void read_settings(const Host& host, FirewallFacts& facts) {
   // ufw: /etc/default/ufw, then /etc/ufw/ufw.conf, into one dictionary.
-  std::map<std::string, ConfValue> ufw;
+  std::map<std::string, FirewallSetting> ufw;
   bool ufw_files = false;
   for (std::string_view path : {kUfwDefaults, kUfwConf}) {
     auto content = host.read_file(path, ReadOptions{.max_bytes = kConfCap});

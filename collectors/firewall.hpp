@@ -74,18 +74,18 @@ IptablesSave parse_iptables_save(std::string_view text, std::string_view source,
 
 // --- ufw and firewalld settings ---------------------------------------------------
 
-struct ConfValue {
+struct FirewallSetting {
   std::string value;
   int line = 0;
 };
 // ufw's backend._get_defaults(): a line matching ^\w+="?\w+"? is split on
 // '=', the key and the value lower-cased and the value's quotes stripped;
 // later lines win. ufw reads /etc/default/ufw, then /etc/ufw/ufw.conf.
-std::map<std::string, ConfValue> parse_ufw_settings(std::string_view text);
+std::map<std::string, FirewallSetting> parse_ufw_settings(std::string_view text);
 
 // firewalld's firewalld_conf.read(): "KEY=VALUE", '#' comments, blanks
 // around key and value dropped; later lines win. Keys as written.
-std::map<std::string, ConfValue> parse_firewalld_conf(std::string_view text);
+std::map<std::string, FirewallSetting> parse_firewalld_conf(std::string_view text);
 
 // --- classification ---------------------------------------------------------------
 

@@ -289,11 +289,11 @@ IptablesSave parse_iptables_save(std::string_view text, std::string_view source,
   return out;
 }
 
-std::map<std::string, ConfValue> parse_ufw_settings(std::string_view text) {
+std::map<std::string, FirewallSetting> parse_ufw_settings(std::string_view text) {
   auto word = [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   };
-  std::map<std::string, ConfValue> out;
+  std::map<std::string, FirewallSetting> out;
   int number = 0;
   for (std::string_view l : split_lines(text)) {
     ++number;
@@ -310,13 +310,13 @@ std::map<std::string, ConfValue> parse_ufw_settings(std::string_view text) {
     const auto first = value.find_first_not_of("\"'");
     const auto last = value.find_last_not_of("\"'");
     value = first == std::string::npos ? std::string() : value.substr(first, last - first + 1);
-    out[to_lower(parts[0])] = ConfValue{std::move(value), number};
+    out[to_lower(parts[0])] = FirewallSetting{std::move(value), number};
   }
   return out;
 }
 
-std::map<std::string, ConfValue> parse_firewalld_conf(std::string_view text) {
-  std::map<std::string, ConfValue> out;
+std::map<std::string, FirewallSetting> parse_firewalld_conf(std::string_view text) {
+  std::map<std::string, FirewallSetting> out;
   int number = 0;
   for (std::string_view l : split_lines(text)) {
     ++number;
@@ -327,7 +327,7 @@ std::map<std::string, ConfValue> parse_firewalld_conf(std::string_view text) {
     const std::string key(trim(pair[0]));
     const std::string value(trim(pair[1]));
     if (value.empty() || out.count(key) != 0) continue;  // "Missing value", "Duplicate option definition"
-    out[key] = ConfValue{value, number};
+    out[key] = FirewallSetting{value, number};
   }
   return out;
 }
