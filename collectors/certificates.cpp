@@ -36,6 +36,7 @@ struct Walk {
   std::size_t linked_dirs = 0;
   std::string first_linked_dir;
   std::int64_t now = 0;
+  CertMemo memo;
 
   void file(const std::string& path) {
     const std::string shown = sanitize_utf8(path);
@@ -45,7 +46,7 @@ struct Walk {
       if (named) ctx.warn(shown, "not read: " + content.error().message);
       return;
     }
-    const CertFile parsed = parse_certificate_file(content->data);
+    const CertFile parsed = parse_certificate_file(content->data, &memo);
     if (!parsed.error.empty() && (named || parsed.bad_blocks > 0)) ctx.warn(shown, parsed.error);
     for (const auto& c : parsed.certs) {
       rows.push_back(Row{arg,
@@ -165,7 +166,7 @@ Status collect_certificates(CollectContext& ctx, std::vector<Row>& rows, const C
   }
   auto paths = parse_path_list(*text);
   if (!paths) return make_error(paths.error().code, "certificates paths: " + paths.error().message);
-  Walk walk{ctx, arg, rows, opts, 0, 0, {}, static_cast<std::int64_t>(std::time(nullptr))};
+  Walk walk{ctx, arg, rows, opts, 0, 0, {}, static_cast<std::int64_t>(std::time(nullptr)), {}};
   for (const auto& p : *paths) {
     Status st = walk.root(p);
     if (!st) return st;
@@ -223,8 +224,9 @@ TableDef certificates_table() {
            "digest of the signature: sha256, sha1, md5...; NULL for Ed25519/Ed448"},
           {"sha256_fingerprint", T::text, "SHA-256 of the DER certificate, 64 lower-case hex digits"},
           {"self_signed", T::integer,
-           "1 when the subject is its own issuer and the signature verifies with its own key "
-           "(X509_self_signed)"},
+           "1 when the certificate is its own issuer as OpenSSL recognises a trust anchor: subject equals "
+           "issuer and the key identifiers agree (X509_self_signed without verifying the signature, which "
+           "OpenSSL does not check for an anchor either)"},
           {"is_ca", T::integer, "1 when basicConstraints says CA:TRUE"},
       },
       [](CollectContext& ctx, std::vector<Row>& rows) { return collect_certificates(ctx, rows); },

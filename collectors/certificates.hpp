@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "collector.hpp"
@@ -51,10 +52,17 @@ struct CertFile {
   std::string error;   // the first problem, for a warning
 };
 
+// Certificates already described during one walk, by their encoding: a CA
+// store holds each certificate two or three times (the bundle, the file and
+// its hash link), and describing one (the self-signature check above all:
+// P-384 verification costs about a millisecond) is the walk's whole cost.
+using CertMemo = std::unordered_map<std::string, CertInfo>;
+
 // Pure: the bytes of one file in, its certificates out. A file that is
 // neither PEM nor a DER certificate gives no certificates and no error
-// unless it is a certificate block that fails (error then says why).
-CertFile parse_certificate_file(std::string_view data);
+// unless it is a certificate block that fails (error then says why). With a
+// memo, a certificate seen before is not described again.
+CertFile parse_certificate_file(std::string_view data, CertMemo* memo = nullptr);
 
 // .pem .crt .cer .der (any case): a file that should hold a certificate,
 // worth a warning when it does not parse.

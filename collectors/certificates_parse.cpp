@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "certificates.hpp"
 #include "openssl_handles.hpp"
@@ -137,8 +138,37 @@ CertInfo describe(X509* x, int index, const char* format) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
   if (X509_digest(x, EVP_sha256(), md, &md_len) == 1) c.sha256 = hex_lower(md, md_len);
-  c.self_signed = X509_self_signed(x, 1) == 1;
+  // As OpenSSL recognises a trust anchor: subject and issuer names equal and
+  // the key identifiers agree. The self-signature is not verified (neither
+  // does OpenSSL for an anchor), which would cost more than the rest of the
+  // description for a P-384 root.
+  c.self_signed = X509_self_signed(x, 0) == 1;
   c.is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
+  return c;
+}
+
+// describe() through the memo: the key is the block's bytes with a tag for
+// the trusted (X509_AUX) form, whose bytes mean something else.
+std::optional<CertInfo> describe_der(std::string_view der, bool trusted, int index, const char* format,
+                                     CertMemo* memo) {
+  std::string key;
+  if (memo != nullptr) {
+    key.reserve(der.size() + 1);
+    key.push_back(trusted ? 'T' : 'C');
+    key.append(der);
+    if (auto it = memo->find(key); it != memo->end()) {
+      CertInfo c = it->second;
+      c.index = index;
+      c.format = format;
+      return c;
+    }
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const auto len = static_cast<long>(der.size());
+  X509Ptr x(trusted ? d2i_X509_AUX(nullptr, &p, len) : d2i_X509(nullptr, &p, len));
+  if (!x) return std::nullopt;
+  CertInfo c = describe(x.get(), index, format);
+  if (memo != nullptr) memo->emplace(std::move(key), c);
   return c;
 }
 
@@ -168,7 +198,7 @@ std::string iso8601_utc(std::int64_t epoch) {
   return buf;
 }
 
-CertFile parse_certificate_file(std::string_view data) {
+CertFile parse_certificate_file(std::string_view data, CertMemo* memo) {
   const ErrorQueueGuard guard;
   CertFile out;
   if (data.empty() || data.size() > static_cast<std::size_t>(INT32_MAX)) return out;
@@ -196,22 +226,21 @@ CertFile parse_certificate_file(std::string_view data) {
       }
       if (!is_certificate_block(name.get())) continue;
       ++index;
-      const unsigned char* p = body.get();
       const bool trusted = std::strcmp(name.get(), PEM_STRING_X509_TRUSTED) == 0;
-      X509Ptr x(trusted ? d2i_X509_AUX(nullptr, &p, len) : d2i_X509(nullptr, &p, len));
-      if (!x) {
+      auto c = describe_der(
+          std::string_view(reinterpret_cast<const char*>(body.get()), static_cast<std::size_t>(len)), trusted,
+          index, "pem", memo);
+      if (!c) {
         ++out.bad_blocks;
         if (out.error.empty()) out.error = "certificate " + std::to_string(index) + " is not valid DER";
         continue;
       }
-      out.certs.push_back(describe(x.get(), index, "pem"));
+      out.certs.push_back(std::move(*c));
     }
     return out;
   }
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(data.size())));
-  if (x) {
-    out.certs.push_back(describe(x.get(), 1, "der"));
+  if (auto c = describe_der(data, false, 1, "der", memo)) {
+    out.certs.push_back(std::move(*c));
   } else {
     out.error = "neither PEM nor a DER certificate";
   }

@@ -308,3 +308,30 @@ TEST_CASE("certificates table: bad arguments and caps", "[certificates]") {
   REQUIRE_FALSE(many.ok());
   CHECK(many.error().message.find("more than 5 entries") != std::string::npos);
 }
+
+TEST_CASE("parse_certificate_file: a memo gives the same rows for a certificate seen again",
+          "[certificates]") {
+  const auto& m = material();
+  vigil::collectors::CertMemo memo;
+  const std::string bundle = pem(m.root.get()) + pem(m.leaf.get());
+  const auto first = parse_certificate_file(bundle, &memo);
+  CHECK(memo.size() == 2);
+  // The same leaf alone in a file of its own (a hash link to it, say), and as DER.
+  const auto again = parse_certificate_file(pem(m.leaf.get()), &memo);
+  const auto as_der = parse_certificate_file(der(m.leaf.get()), &memo);
+  CHECK(memo.size() == 2);  // a PEM block and a DER file of one certificate share its encoding
+  REQUIRE(first.certs.size() == 2);
+  REQUIRE(again.certs.size() == 1);
+  REQUIRE(as_der.certs.size() == 1);
+  const auto fresh = parse_certificate_file(pem(m.leaf.get()));
+  for (const auto* c : {&again.certs[0], &as_der.certs[0]}) {
+    CHECK(c->index == 1);
+    CHECK(c->subject == fresh.certs[0].subject);
+    CHECK(c->sha256 == fresh.certs[0].sha256);
+    CHECK(c->self_signed == fresh.certs[0].self_signed);
+    CHECK(c->not_after == fresh.certs[0].not_after);
+  }
+  CHECK(first.certs[1].index == 2);
+  CHECK(again.certs[0].format == "pem");
+  CHECK(as_der.certs[0].format == "der");
+}
