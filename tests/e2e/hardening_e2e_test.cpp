@@ -209,11 +209,29 @@ TEST_CASE("remote logging: a plain UDP forward in an included file fails beside 
   const auto* tls = row_where(s.rows(check), "target", "logs.example.net");
   REQUIRE(tls != nullptr);
   CHECK(tls->at("compliant").to_number<std::int64_t>() == 1);
+  SECTION("journald that keeps messages from rsyslog defeats the forward") {
+    TempDir dir;
+    prepare_hardened(dir);
+    Scan ok = scan_check(dir.path(), check);
+    CHECK(ok.verdict(check) == "pass");
+    dir.write("/etc/systemd/journald.conf.d/60-local.conf", "[Journal]\nForwardToSyslog=no\n");
+    Scan s2 = scan_check(dir.path(), check);
+    CHECK(s2.verdict(check) == "fail");
+    const auto* fwd = row_where(s2.rows(check), "name", "ForwardToSyslog");
+    REQUIRE(fwd != nullptr);
+    CHECK(str(*fwd, "value") == "no");
+    CHECK(str(*fwd, "file") == "/etc/systemd/journald.conf.d/60-local.conf");
+  }
   SECTION("no forwarding at all is a failure that says so") {
     Scan none = scan_check(fixture_host("logging-debian12"), check);
     CHECK(none.verdict(check) == "fail");
-    REQUIRE(none.rows(check).size() == 1);
-    CHECK(str(none.rows(check)[0].as_object(), "name") == "no forwarding action");
+    const auto bad_rows = failing_rows(none, check);
+    REQUIRE(bad_rows.size() == 1);
+    CHECK(str(bad_rows[0], "name") == "no forwarding action");
+    // Debian's journald forwards to the syslog socket by default.
+    const auto* fwd = row_where(none.rows(check), "name", "ForwardToSyslog");
+    REQUIRE(fwd != nullptr);
+    CHECK(str(*fwd, "value") == "yes");
   }
 }
 
