@@ -449,6 +449,25 @@ AuditRule parse_audit_rule(std::string_view line) {
   return r;
 }
 
+namespace {
+
+// The fields the kernel compares when it deletes a rule (-W, -d).
+bool same_rule(const AuditRule& a, const AuditRule& b) {
+  auto norm = [](const std::optional<std::string>& p) {
+    std::string s = p.value_or("");
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+  };
+  if (a.kind == "watch") {
+    return norm(a.path) == norm(b.path) && a.perms.value_or("rwxa") == b.perms.value_or("rwxa") &&
+           a.keys == b.keys;
+  }
+  return a.action == b.action && a.list == b.list && a.syscalls == b.syscalls && a.fields == b.fields &&
+         a.keys == b.keys;
+}
+
+}  // namespace
+
 AuditEffect audit_load_effect(const std::vector<AuditRule>& rules) {
   AuditEffect e{std::vector<bool>(rules.size(), false), std::vector<std::string>(rules.size())};
   bool ignore_errors = false;
@@ -473,6 +492,25 @@ AuditEffect audit_load_effect(const std::vector<AuditRule>& rules) {
       continue;
     }
     e.effective[i] = true;
+    if (r.kind == "watch_delete" || r.kind == "rule_delete") {
+      // The kernel deletes the rule that matches this one whole (audit_del_rule:
+      // path, permissions, key; or list, action, syscalls and fields); the
+      // delete itself is not a rule that stays.
+      e.effective[i] = false;
+      const char* target = r.kind == "watch_delete" ? "watch" : "syscall";
+      bool deleted = false;
+      for (std::size_t j = i; j-- > 0;) {
+        const AuditRule& p = rules[j];
+        if (!e.effective[j] || p.kind != target || !same_rule(p, r)) continue;
+        e.effective[j] = false;
+        e.notes[j] = "deleted by the " + r.option + " at a later line";
+        deleted = true;
+        break;
+      }
+      e.notes[i] =
+          deleted ? "a delete: not a rule in force" : "deletes nothing: no earlier rule matches it whole";
+      continue;
+    }
     if (r.kind == "control") {
       if (r.option == "-i" || r.option == "-c") ignore_errors = true;
       if (r.option == "-D") {
@@ -730,7 +768,9 @@ TableDef auditd_rules_table() {
   cols[kEffective] = {
       "effective", T::integer,
       "1 when the rule is in force after loading its source in order: 0 when augenrules drops it, a "
-      "later bare -D (or -D -k with its key) deletes it, a later same control option overrides it, "
+      "later bare -D (or -D -k with its key) deletes it, a later -W or -d matching it whole (path, "
+      "permissions and key; or list, action, syscalls and fields) deletes it, a later same control "
+      "option overrides it, for the -W/-d lines themselves, "
       "it comes after -e 2, auditctl refuses it (problem), or auditctl stopped at an earlier refused "
       "line (no -i/-c before)"};
   cols[kLoadedAtBoot] = {

@@ -140,6 +140,37 @@ TEST_CASE("audit_load_effect: -D deletes, last control wins, -e 2 freezes, error
   CHECK(effect({"-c", "-w /a -p q", "-w /b"}) == std::vector<bool>{true, false, true});
 }
 
+TEST_CASE("audit_load_effect: -W and -d delete only the rule they match whole", "[auditd]") {
+  auto effect = [](std::vector<std::string> lines) {
+    std::vector<AuditRule> rules;
+    for (const auto& l : lines) rules.push_back(parse_audit_rule(l));
+    return audit_load_effect(rules);
+  };
+  struct Case {
+    std::vector<std::string> lines;
+    std::vector<bool> effective;
+  };
+  const std::vector<Case> cases{
+      {{"-w /etc/shadow -p wa -k id", "-W /etc/shadow -p wa -k id"}, {false, false}},
+      {{"-w /etc/sudoers.d/ -p wa -k s", "-W /etc/sudoers.d -p wa -k s"}, {false, false}},  // trailing slash
+      {{"-w /etc/shadow -p wa -k id", "-W /etc/shadow -p w -k id"}, {true, false}},         // other perms
+      {{"-w /etc/shadow -p wa -k id", "-W /etc/shadow -p wa"}, {true, false}},              // other key
+      {{"-w /etc/shadow", "-W /etc/shadow"}, {false, false}},              // no -p: rwxa on both sides
+      {{"-w /a -k x", "-w /a -k x", "-W /a -k x"}, {true, false, false}},  // one delete, the last match
+      {{"-a always,exit -F arch=b64 -S adjtimex -k t", "-d always,exit -F arch=b64 -S adjtimex -k t"},
+       {false, false}},
+      {{"-a always,exit -F arch=b64 -S adjtimex -k t", "-d always,exit -F arch=b32 -S adjtimex -k t"},
+       {true, false}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.lines.back());
+    const auto e = effect(c.lines);
+    CHECK(e.effective == c.effective);
+    CHECK_FALSE(e.notes.back().empty());
+  }
+  CHECK(effect({"-W /nothing"}).notes[0] == "deletes nothing: no earlier rule matches it whole");
+}
+
 TEST_CASE("auditd_rules on a stock Debian 12 host", "[auditd]") {
   auto t = vigil::test::collect_ok(vigil::test::fixture_host("logging-debian12"), "auditd_rules");
   CHECK(t.warnings.empty());

@@ -157,6 +157,12 @@ TEST_CASE("auditd: not running, Debian's default rules and actions fail", "[e2e]
     const auto* sudoers_d = row_where(s.rows("logging.audit-rules"), "wanted", "/etc/sudoers.d");
     REQUIRE(sudoers_d != nullptr);  // written "-w /etc/sudoers.d/": the trailing slash is the same path
     CHECK(str(*sudoers_d, "rule").find("30-identity.rules:8") != std::string::npos);
+    // A later file deletes the shadow watch (-W, matching it whole).
+    dir.write("/etc/audit/rules.d/50-local.rules", "-W /etc/shadow -p wa -k identity\n");
+    Scan deleted = scan_check(dir.path(), "logging.audit-rules");
+    CHECK(deleted.verdict("logging.audit-rules") == "fail");
+    CHECK(row_where(deleted.rows("logging.audit-rules"), "wanted", "/etc/shadow")->at("rule").is_null());
+    fs::remove(dir.path() + "/etc/audit/rules.d/50-local.rules");
     // augenrules rewrites audit.rules from rules.d at boot: the old file's watches go.
     fs::remove(dir.path() + "/etc/audit/rules.d/30-identity.rules");
     Scan later = scan_check(dir.path(), "logging.audit-rules");
