@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 
+#include "cli_verify.hpp"
 #include "engine.hpp"
 #include "policy.hpp"
 #include "report.hpp"
@@ -28,6 +29,7 @@ Commands:
   query SQL         run one read-only SQL query over the fact tables
   collectors        list the fact tables and their columns
   policy lint FILE  validate policy packs without running them
+  verify BUNDLE     verify an evidence bundle offline: signatures, chain, digests
 
 Options:
   -h, --help        show help (also: vigil <command> --help)
@@ -417,6 +419,7 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     if (cmd == "query") return cmd_query(argv, out, err);
     if (cmd == "collectors") return cmd_collectors(argv, out, err);
     if (cmd == "policy") return cmd_policy(argv, out, err);
+    if (cmd == "verify") return cmd_verify(argv, out, err);
   } catch (const std::exception& e) {
     // Last line of defence: a defect must still end with a message, not abort().
     err << "vigil: internal error: " << e.what() << "\n";

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 
+#include "crypto.hpp"
 #include "embedded.hpp"
 #include "strings.hpp"
 #include "unique_fd.hpp"
@@ -406,6 +407,7 @@ Result<PolicyPack> parse_policy(std::string_view yaml_text, const std::string& s
   }
   PolicyPack pack;
   pack.source = source;
+  pack.sha256 = crypto::sha256_hex(yaml_text);
   try {
     if (!root.IsMap()) return make_error(Errc::parse, source + ": a policy pack must be a YAML mapping");
     check_keys(root, {"id", "title", "version", "description", "parameters", "checks"}, "policy pack", "",

@@ -42,6 +42,9 @@ struct PolicyPack {
   std::string version;
   std::string description;
   std::string source;  // file path, or "builtin:..." for the pack in the binary
+  // Lowercase hex SHA-256 of the YAML text the pack was parsed from, so a
+  // signed statement names exactly which text judged the host.
+  std::string sha256;
   // Named SQL parameters (:name) with their values; lists become JSON arrays
   // (use them with json_each(:name)).
   std::map<std::string, collectors::Value> parameters;

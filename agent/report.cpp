@@ -19,17 +19,6 @@ json::string jstr(std::string_view s) {
   return json::string(sanitize_utf8(s));
 }
 
-std::string iso_time(std::int64_t unix_ms) {
-  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(unix_ms % 1000));
-  return out;
-}
-
 std::string value_text(const collectors::Value& v) {
   if (std::holds_alternative<std::monostate>(v)) return "NULL";
   if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
@@ -122,6 +111,22 @@ json::array string_array(const std::vector<std::string>& v) {
 
 }  // namespace
 
+std::string iso_time(std::int64_t unix_ms) {
+  std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(unix_ms % 1000));
+  return out;
+}
+
+json::object controls_to_json(const Check& c) {
+  return json::object{{"iso27001-2022", string_array(c.controls_2022)},
+                      {"iso27001-2013", string_array(c.controls_2013)}};
+}
+
 std::string pretty_json(const json::value& v) {
   std::string out;
   pretty(v, out, 0);
@@ -204,8 +209,7 @@ json::value report_to_json(const ScanReport& report, const ReportMeta& meta) {
     jr["policy"] = jstr(r.pack->id);
     jr["title"] = jstr(r.check->title);
     jr["severity"] = severity_name(r.check->severity);
-    jr["controls"] = json::object{{"iso27001-2022", string_array(r.check->controls_2022)},
-                                  {"iso27001-2013", string_array(r.check->controls_2013)}};
+    jr["controls"] = controls_to_json(*r.check);
     jr["verdict"] = verdict_name(r.verdict);
     jr["message"] = jstr(r.message);
     jr["tables"] = string_array(r.tables);

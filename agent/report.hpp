@@ -21,6 +21,10 @@ std::string report_to_text(const ScanReport& report, const ReportMeta& meta,
                            const ControlCatalog& catalog = ControlCatalog::builtin());
 
 boost::json::value value_to_json(const collectors::Value& v);
+// {"iso27001-2022": [...], "iso27001-2013": [...]} of a check.
+boost::json::object controls_to_json(const Check& c);
+// "2026-01-31T12:00:00.000Z" (UTC, milliseconds) of a Unix time in ms.
+std::string iso_time(std::int64_t unix_ms);
 boost::json::value evidence_to_json(const Evidence& e);
 // A plain text table of rows, columns padded, values sanitised for a terminal.
 std::string rows_to_text(const Evidence& e);

@@ -1,0 +1,33 @@
+// `vigil verify BUNDLE [--key PUBKEY] [--format text|json]` (docs/cli.md).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace vigil::agent {
+
+inline constexpr const char* kVerifyHelp = R"(Usage: vigil verify BUNDLE [--key PUBKEY] [--format text|json]
+
+Verifies an evidence bundle (vigil evidence export --format json) offline:
+each envelope's Ed25519 signature over the DSSE PAE, that each statement's
+subject digest is the SHA-256 of its results, and the chain: consecutive
+sequence numbers, each previous_digest the SHA-256 of the envelope before,
+missing ranges only where a signed gap record explains them. Every problem
+is listed with its sequence number.
+
+Options:
+  --key PUBKEY     PEM public key to trust (the host's enrolled key); the
+                   bundle's key must be this one. Without it the bundle's own
+                   key is used, which proves consistency, not origin.
+  --format FORMAT  text (default) or json
+  -h, --help       show this help
+
+Exit codes: 0 verified, 1 verification failed, 2 usage error or unreadable
+bundle or key file.
+)";
+
+// argv as for run_cli: argv[1] is "verify".
+int cmd_verify(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
+
+}  // namespace vigil::agent

@@ -1,0 +1,25 @@
+// JSON parsing that keeps numbers exact: Boost.JSON 1.81's parser rounds
+// some decimal numbers to a neighbouring double (about one in five of the
+// shortest round-trip texts its own serializer writes), so parse-then-
+// serialize would not reproduce signed bytes. This parser reads every
+// double again from its source text with std::from_chars (correctly
+// rounded), so for any JSON that Vigil wrote,
+//   boost::json::serialize(parse_json_exact(text)) == text.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "result.hpp"
+
+namespace vigil::agent {
+
+// One complete JSON text (RFC 8259: no comments, no trailing commas), at
+// most max_depth levels of nesting. Errc::parse with the offset and reason,
+// prefixed by `where`.
+Result<boost::json::value> parse_json_exact(std::string_view text, const std::string& where,
+                                            std::size_t max_depth = 64);
+
+}  // namespace vigil::agent
