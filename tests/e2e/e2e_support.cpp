@@ -44,6 +44,7 @@ Scan run_vigil(const std::vector<std::string>& args) {
   opts.timeout = std::chrono::milliseconds(60000);
   opts.max_output = 64u * 1024u * 1024u;
   auto r = run_program(VIGIL_BINARY, args, opts);
+  INFO((r.ok() ? std::string() : r.error().message));
   REQUIRE(r.ok());
   Scan s;
   s.exit_code = r->exit_code;
