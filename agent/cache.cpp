@@ -161,6 +161,9 @@ Result<Cache> Cache::open(const CacheOptions& opts) {
   const int flags = (rw ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOFOLLOW;
   auto db = sql::Database::open(path, flags);
   if (!db) return db.error();
+  // No value read or written may exceed twice the envelope cap, whatever a
+  // damaged file claims.
+  sqlite3_limit(db->get(), SQLITE_LIMIT_LENGTH, static_cast<int>(2 * kMaxEnvelopeBytes));
   if (Status s = db->set_busy_timeout(opts.busy_timeout); !s)
     return make_error(Errc::sql, path + ": " + s.error().message);
 

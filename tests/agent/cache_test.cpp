@@ -707,3 +707,39 @@ TEST_CASE("a scan killed mid-write is all there or not at all", "[cache]") {
   // The rounds did write: the test exercised kills between and inside writes.
   CHECK(recorded_total > 12);
 }
+
+TEST_CASE("a second writer waits for the lock, then fails before writing anything", "[cache]") {
+  TempDir dir;
+  Cache a = open_ok(options(dir.path()));
+  CacheOptions o = options(dir.path());
+  o.busy_timeout = std::chrono::milliseconds(0);
+  Cache b = open_ok(o);
+  ScanFactory f(2);
+  REQUIRE(a.database().exec("BEGIN IMMEDIATE").ok());
+  auto r = b.record_scan(f.report({Verdict::pass, Verdict::pass}, 1000), f.meta(),
+                         vigil::test::fake_scan_signer());
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message.find(dir.path() + "/cache.db: cannot start the write transaction") !=
+        std::string::npos);
+  REQUIRE(a.database().exec("ROLLBACK").ok());
+  CHECK(record(b, f, {Verdict::pass, Verdict::pass}, 1000).sequence == 1);
+}
+
+TEST_CASE("the chain table refuses deletes, updates and links out of order", "[cache]") {
+  TempDir dir;
+  Cache c = open_ok(options(dir.path()));
+  ScanFactory f(1);
+  record(c, f, {Verdict::pass}, 1000);
+  record(c, f, {Verdict::pass}, 2000);
+  const auto& db = c.database();
+  auto del = db.exec("DELETE FROM chain WHERE sequence = 1");
+  REQUIRE_FALSE(del.ok());
+  CHECK(del.error().message == "chain: links are never deleted");
+  CHECK_FALSE(db.exec("UPDATE chain SET digest = digest WHERE sequence = 2").ok());
+  const std::string d(64, 'a');
+  auto skip = db.exec(("INSERT INTO chain VALUES (4, '" + d + "', '', 'scan', 0)").c_str());
+  REQUIRE_FALSE(skip.ok());
+  CHECK(skip.error().message.find("must follow the last one") != std::string::npos);
+  CHECK_FALSE(db.exec(("INSERT INTO chain VALUES (3, '" + d + "', 'wrong', 'scan', 0)").c_str()).ok());
+  CHECK(count(c, "SELECT count(*) FROM chain") == 2);
+}
