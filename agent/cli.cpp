@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "cli_verify.hpp"
+#include "cli_cache.hpp"
 #include "engine.hpp"
 #include "policy.hpp"
 #include "report.hpp"
@@ -30,6 +31,9 @@ Commands:
   collectors        list the fact tables and their columns
   policy lint FILE  validate policy packs without running them
   verify BUNDLE     verify an evidence bundle offline: signatures, chain, digests
+  history           the last scans recorded in the evidence cache
+  status            the evidence cache: last scan, outbox depth, size
+  drift             verdict changes per check, with evidence before and after
 
 Options:
   -h, --help        show help (also: vigil <command> --help)
@@ -420,6 +424,9 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     if (cmd == "collectors") return cmd_collectors(argv, out, err);
     if (cmd == "policy") return cmd_policy(argv, out, err);
     if (cmd == "verify") return cmd_verify(argv, out, err);
+    if (cmd == "history") return cmd_history(argv, out, err);
+    if (cmd == "status") return cmd_status(argv, out, err);
+    if (cmd == "drift") return cmd_drift(argv, out, err);
   } catch (const std::exception& e) {
     // Last line of defence: a defect must still end with a message, not abort().
     err << "vigil: internal error: " << e.what() << "\n";

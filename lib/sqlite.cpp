@@ -38,6 +38,35 @@ Status Statement::bind_null(int index) {
   return bind_status(stmt_.get(), sqlite3_bind_null(stmt_.get(), index));
 }
 
+Status Statement::bind_blob(int index, std::string_view bytes) {
+  return bind_status(stmt_.get(),
+                     sqlite3_bind_blob64(stmt_.get(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+}
+Status Statement::clear_bindings() {
+  return bind_status(stmt_.get(), sqlite3_clear_bindings(stmt_.get()));
+}
+
+Status Statement::bind_all(std::initializer_list<Param> params) {
+  int i = 0;
+  for (const Param& p : params) {
+    ++i;
+    Status s;
+    if (std::holds_alternative<std::nullptr_t>(p)) {
+      s = bind_null(i);
+    } else if (const auto* n = std::get_if<std::int64_t>(&p)) {
+      s = bind_int(i, *n);
+    } else if (const auto* d = std::get_if<double>(&p)) {
+      s = bind_double(i, *d);
+    } else if (const auto* t = std::get_if<std::string_view>(&p)) {
+      s = bind_text(i, *t);
+    } else {
+      s = bind_blob(i, std::get<Blob>(p).bytes);
+    }
+    if (!s) return s;
+  }
+  return {};
+}
+
 std::string Statement::column_name(int i) const {
   const char* n = sqlite3_column_name(stmt_.get(), i);
   return n != nullptr ? n : "";
@@ -47,6 +76,13 @@ std::string Statement::column_text(int i) const {
   const auto* p = sqlite3_column_text(stmt_.get(), i);
   if (p == nullptr) return {};
   return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i)));
+}
+
+std::string Statement::column_blob(int i) const {
+  const void* p = sqlite3_column_blob(stmt_.get(), i);
+  if (p == nullptr) return {};
+  return std::string(static_cast<const char*>(p),
                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), i)));
 }
 
@@ -96,12 +132,37 @@ Status Database::exec(const char* sql) const {
   return {};
 }
 
+Result<std::int64_t> Database::query_int(std::string_view sql) const {
+  auto s = prepare(sql);
+  if (!s) return s.error();
+  if (!s->step()) {
+    if (!s->succeeded()) return make_error(Errc::sql, last_error());
+    return make_error(Errc::sql, std::string(sql) + ": no row");
+  }
+  return s->column_int(0);
+}
+
+Status Database::set_user_version(std::int64_t v) const {
+  // PRAGMA takes no parameters; v is an integer, so formatting it is safe.
+  return exec(("PRAGMA user_version = " + std::to_string(v)).c_str());
+}
+
+Status Database::set_busy_timeout(std::chrono::milliseconds ms) const {
+  const auto n = ms.count() < 0 ? 0 : ms.count() > INT32_MAX ? INT32_MAX : ms.count();
+  if (sqlite3_busy_timeout(db_.get(), static_cast<int>(n)) != SQLITE_OK)
+    return make_error(Errc::sql, last_error());
+  return {};
+}
+
 Transaction::~Transaction() {
   if (open_) (void)db_.exec("ROLLBACK");
 }
 
 Status Transaction::begin() {
-  auto s = db_.exec("BEGIN");
+  const char* sql = mode_ == TransactionMode::immediate   ? "BEGIN IMMEDIATE"
+                    : mode_ == TransactionMode::exclusive ? "BEGIN EXCLUSIVE"
+                                                          : "BEGIN";
+  auto s = db_.exec(sql);
   open_ = s.ok();
   return s;
 }

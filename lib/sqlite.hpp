@@ -4,10 +4,13 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "result.hpp"
 
@@ -21,6 +24,12 @@ struct StmtFinalizer {
 };
 using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// A value to bind: NULL, integer, real, text or BLOB (bind_all).
+struct Blob {
+  std::string_view bytes;
+};
+using Param = std::variant<std::nullptr_t, std::int64_t, double, std::string_view, Blob>;
 
 class Statement {
  public:
@@ -37,6 +46,11 @@ class Statement {
   Status bind_int(int index, std::int64_t v);
   Status bind_double(int index, double v);
   Status bind_null(int index);
+  // Binds bytes as a BLOB (kept byte for byte, never converted as text may be).
+  Status bind_blob(int index, std::string_view bytes);
+  Status clear_bindings();
+  // Binds params to ?1..?N in order.
+  Status bind_all(std::initializer_list<Param> params);
   int parameter_index(const char* name) const noexcept {
     return sqlite3_bind_parameter_index(stmt_.get(), name);
   }
@@ -51,6 +65,7 @@ class Statement {
   std::int64_t column_int(int i) const noexcept { return sqlite3_column_int64(stmt_.get(), i); }
   double column_double(int i) const noexcept { return sqlite3_column_double(stmt_.get(), i); }
   std::string column_text(int i) const;
+  std::string column_blob(int i) const;
   bool column_is_null(int i) const noexcept { return column_type(i) == SQLITE_NULL; }
 
   sqlite3_stmt* get() const noexcept { return stmt_.get(); }
@@ -71,6 +86,16 @@ class Database {
   // comments and semicolons is refused so a policy cannot hide a second one.
   Result<Statement> prepare(std::string_view sql) const;
   Status exec(const char* sql) const;
+  // The first column of the first row of one statement (a PRAGMA, a COUNT);
+  // no row is an error.
+  Result<std::int64_t> query_int(std::string_view sql) const;
+  // PRAGMA user_version: the schema version the application stored.
+  Result<std::int64_t> user_version() const { return query_int("PRAGMA user_version"); }
+  Status set_user_version(std::int64_t v) const;
+  // How long a statement waits for another connection's lock before SQLITE_BUSY.
+  Status set_busy_timeout(std::chrono::milliseconds ms) const;
+  std::int64_t last_insert_rowid() const noexcept { return sqlite3_last_insert_rowid(db_.get()); }
+  std::int64_t changes() const noexcept { return sqlite3_changes64(db_.get()); }
   std::string last_error() const { return sqlite3_errmsg(db_.get()); }
   sqlite3* get() const noexcept { return db_.get(); }
 
@@ -79,10 +104,15 @@ class Database {
   DbPtr db_;
 };
 
-// Rolls back unless commit() succeeded.
+// Rolls back unless commit() succeeded. `immediate` takes the write lock at
+// begin() (BEGIN IMMEDIATE), so a writer waits for it there (busy timeout)
+// rather than failing half-way when its first write finds another writer.
+enum class TransactionMode { deferred, immediate, exclusive };
+
 class Transaction {
  public:
-  explicit Transaction(const Database& db) : db_(db) {}
+  explicit Transaction(const Database& db, TransactionMode mode = TransactionMode::deferred)
+      : db_(db), mode_(mode) {}
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -91,6 +121,7 @@ class Transaction {
 
  private:
   const Database& db_;
+  TransactionMode mode_;
   bool open_ = false;
 };
 

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_support.hpp"
+
 using vigil::sql::Database;
 using vigil::sql::Transaction;
 
@@ -55,4 +57,57 @@ TEST_CASE("a transaction rolls back unless committed", "[sqlite]") {
   REQUIRE(s.ok());
   REQUIRE(s->step());
   CHECK(s->column_text(0) == "2");
+}
+
+TEST_CASE("blobs, bind_all, query_int and user_version", "[sqlite]") {
+  auto db = Database::open(":memory:");
+  REQUIRE(db.ok());
+  REQUIRE(db->exec("CREATE TABLE t(a, b, c, d, e)").ok());
+  auto ins = db->prepare("INSERT INTO t VALUES (?, ?, ?, ?, ?)");
+  REQUIRE(ins.ok());
+  const std::string bytes("a\0b\xff", 4);
+  REQUIRE(
+      ins->bind_all({nullptr, std::int64_t{7}, 2.5, std::string_view("x"), vigil::sql::Blob{bytes}}).ok());
+  CHECK_FALSE(ins->step());
+  CHECK(ins->succeeded());
+  CHECK(db->changes() == 1);
+  CHECK(db->last_insert_rowid() == 1);
+  auto s = db->prepare("SELECT typeof(a), b, c, d, typeof(e), e FROM t");
+  REQUIRE(s.ok());
+  REQUIRE(s->step());
+  CHECK(s->column_text(0) == "null");
+  CHECK(s->column_int(1) == 7);
+  CHECK(s->column_double(2) == 2.5);
+  CHECK(s->column_text(3) == "x");
+  CHECK(s->column_text(4) == "blob");
+  CHECK(s->column_blob(5) == bytes);
+  auto n = db->query_int("SELECT count(*) FROM t");
+  REQUIRE(n.ok());
+  CHECK(*n == 1);
+  CHECK_FALSE(db->query_int("SELECT 1 WHERE 0").ok());
+  CHECK(*db->user_version() == 0);
+  REQUIRE(db->set_user_version(3).ok());
+  CHECK(*db->user_version() == 3);
+}
+
+TEST_CASE("an immediate transaction takes the write lock at begin", "[sqlite]") {
+  vigil::test::TempDir dir;
+  const std::string path = dir.path() + "/t.db";
+  auto a = Database::open(path);
+  auto b = Database::open(path);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(a->exec("PRAGMA journal_mode = WAL").ok());
+  REQUIRE(a->exec("CREATE TABLE t(x)").ok());
+  REQUIRE(b->set_busy_timeout(std::chrono::milliseconds(0)).ok());
+  Transaction ta(*a, vigil::sql::TransactionMode::immediate);
+  REQUIRE(ta.begin().ok());
+  Transaction tb(*b, vigil::sql::TransactionMode::immediate);
+  auto s = tb.begin();
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message.find("locked") != std::string::npos);
+  // A deferred transaction may begin; it is its first write that waits.
+  Transaction td(*b);
+  CHECK(td.begin().ok());
+  CHECK_FALSE(b->exec("INSERT INTO t VALUES (1)").ok());
 }

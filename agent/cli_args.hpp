@@ -1,0 +1,41 @@
+// Command-line helpers for the commands outside cli.cpp (history, status,
+// drift): options, usage errors, and the TIME values of --since/--from/--to.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.hpp"
+
+namespace vigil::agent {
+
+// "--name value", "--name=value", -h/--help, positionals; only the names in
+// value_options are accepted (each takes a value).
+struct CliArgs {
+  std::multimap<std::string, std::string> options;
+  std::vector<std::string> positional;
+  bool help = false;
+
+  std::optional<std::string> get(const std::string& name) const;
+};
+Result<CliArgs> parse_cli_args(const std::vector<std::string>& argv, std::size_t first,
+                               const std::vector<std::string>& value_options);
+
+// Prints "vigil: MSG" and "Try 'vigil CMD--help'." and returns kExitUsage.
+int cli_usage_error(std::ostream& err, const std::string& msg, const char* help_cmd);
+
+// A point in time for the command line, in Unix milliseconds: ISO 8601 UTC
+// ("2026-12-01T00:00:00Z", with optional fractional seconds, or a date
+// "2026-12-01" meaning its midnight UTC), or a time before now_ms ("90s",
+// "30m", "24h", "7d", "2w"). Anything else is Errc::invalid naming the value.
+Result<std::int64_t> parse_cli_time(std::string_view text, std::int64_t now_ms);
+
+// "2026-12-01T10:00:00Z" (seconds; the milliseconds are dropped).
+std::string format_utc(std::int64_t unix_ms);
+
+}  // namespace vigil::agent
