@@ -24,9 +24,6 @@ inline constexpr std::string_view kDssePayloadType = "application/vnd.in-toto+js
 inline constexpr std::string_view kStatementType = "https://in-toto.io/Statement/v1";
 inline constexpr std::string_view kScanPredicateType = "https://vigil.dev/attestation/scan/v1";
 inline constexpr std::string_view kGapPredicateType = "https://vigil.dev/attestation/gap/v1";
-// Envelopes larger than this are refused before parsing (a baseline scan's
-// is well under 1 MB; evidence is capped per result, see ScanOptions).
-inline constexpr std::size_t kMaxEnvelopeBytes = 128u * 1024u * 1024u;
 
 // Free-form labels of the host's scope (site, owner, environment...).
 using ScopeTags = std::map<std::string, std::string>;

@@ -26,8 +26,6 @@ inline constexpr const char* kCacheFileName = "cache.db";
 // The schema versions this build knows (PRAGMA user_version); a file with a
 // higher version is refused, never migrated down or overwritten.
 std::int64_t cache_schema_version() noexcept;
-// Envelopes larger than this are refused from the signer (and on read).
-inline constexpr std::size_t kMaxEnvelopeBytes = 128u * 1024u * 1024u;
 
 enum class CacheAccess {
   read_write,  // the agent: creates the state directory and the file, migrates
@@ -77,6 +75,7 @@ struct RetentionReport {
 
 struct PackRef {
   std::string id, version, source;
+  std::string sha256;  // of the pack's YAML text as it was loaded
 };
 
 struct ScanSummary {
@@ -226,8 +225,5 @@ class Cache {
 // Schema and migrations (agent/cache_schema.cpp): brings the database from
 // its user_version up to cache_schema_version(), one transaction per step.
 Status migrate_cache(const sql::Database& db, const std::string& path);
-
-// Lowercase hex SHA-256 (OpenSSL EVP).
-std::string sha256_hex(std::string_view bytes);
 
 }  // namespace vigil::agent

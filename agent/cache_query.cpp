@@ -83,12 +83,14 @@ Result<std::vector<ScanSummary>> Cache::history(std::size_t limit) const {
     out.push_back(std::move(x));
   }
   if (!s->succeeded()) return make_error(Errc::sql, path_ + ": " + db_.last_error());
-  auto p = db_.prepare("SELECT pack_id, version, source FROM scan_packs WHERE scan_id = ? ORDER BY position");
+  auto p = db_.prepare(
+      "SELECT pack_id, version, source, sha256 FROM scan_packs WHERE scan_id = ? ORDER BY position");
   if (!p) return make_error(Errc::sql, path_ + ": " + p.error().message);
   for (auto& x : out) {
     (void)p->reset();
     if (Status b = p->bind_int(1, x.scan_id); !b) return b.error();
-    while (p->step()) x.packs.push_back({p->column_text(0), p->column_text(1), p->column_text(2)});
+    while (p->step())
+      x.packs.push_back({p->column_text(0), p->column_text(1), p->column_text(2), p->column_text(3)});
     if (!p->succeeded()) return make_error(Errc::sql, path_ + ": " + db_.last_error());
   }
   return out;

@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "cache.hpp"
+#include "crypto.hpp"
 #include "strings.hpp"
 
 namespace vigil::agent {
@@ -41,7 +42,7 @@ Result<SignedEnvelope> call_signer(const std::function<Result<SignedEnvelope>()>
     if (env->bytes.size() > kMaxEnvelopeBytes)
       return make_error(Errc::too_large, where + "the envelope is " + std::to_string(env->bytes.size()) +
                                              " bytes, over the cap of " + std::to_string(kMaxEnvelopeBytes));
-    const std::string actual = sha256_hex(env->bytes);
+    const std::string actual = crypto::sha256_hex(env->bytes);
     if (env->digest != actual)
       return make_error(Errc::invalid, where + "the signer's digest '" + env->digest +
                                            "' is not the SHA-256 of the envelope (" + actual + ")");
@@ -104,11 +105,11 @@ Result<RecordedScan> Cache::record_scan(const ScanReport& report, const ReportMe
     const PolicyPack* p = report.packs[i];
     if (p == nullptr) continue;
     const std::string id = sanitize_utf8(p->id), ver = sanitize_utf8(p->version),
-                      src = sanitize_utf8(p->source);
-    if (Status s =
-            run("INSERT INTO scan_packs(scan_id, position, pack_id, version, source) VALUES (?, ?, ?, ?, ?)",
-                {scan_id, static_cast<std::int64_t>(i), std::string_view(id), std::string_view(ver),
-                 std::string_view(src)});
+                      src = sanitize_utf8(p->source), digest = sanitize_utf8(p->sha256);
+    if (Status s = run("INSERT INTO scan_packs(scan_id, position, pack_id, version, source, sha256) VALUES "
+                       "(?, ?, ?, ?, ?, ?)",
+                       {scan_id, static_cast<std::int64_t>(i), std::string_view(id), std::string_view(ver),
+                        std::string_view(src), std::string_view(digest)});
         !s)
       return s.error();
   }

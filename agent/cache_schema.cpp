@@ -74,6 +74,7 @@ CREATE TABLE scan_packs (
   pack_id TEXT NOT NULL,
   version TEXT NOT NULL,
   source TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
   PRIMARY KEY (scan_id, position)
 ) STRICT, WITHOUT ROWID;
 

@@ -3,6 +3,7 @@
 // verbatim; the signer turns a position into a signed DSSE envelope.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,6 +26,10 @@ struct SignedEnvelope {
   std::string bytes;
   std::string digest;
 };
+
+// The largest envelope the signer may make and the cache, the store and the
+// verifier accept (a baseline scan's is about 100 KiB).
+inline constexpr std::size_t kMaxEnvelopeBytes = 128u * 1024u * 1024u;
 
 // Envelopes the cache had to drop before they were shipped (a retention cap
 // forced it): the range, the times of the first and last dropped scan, why.

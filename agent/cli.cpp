@@ -6,10 +6,13 @@
 #include <optional>
 #include <ostream>
 
-#include "cli_verify.hpp"
+#include "cli_args.hpp"
 #include "cli_cache.hpp"
+#include "cli_evidence.hpp"
+#include "cli_verify.hpp"
 #include "engine.hpp"
 #include "policy.hpp"
+#include "record.hpp"
 #include "report.hpp"
 #include "strings.hpp"
 
@@ -30,6 +33,7 @@ Commands:
   query SQL         run one read-only SQL query over the fact tables
   collectors        list the fact tables and their columns
   policy lint FILE  validate policy packs without running them
+  evidence export   a period of recorded evidence as a bundle for auditors
   verify BUNDLE     verify an evidence bundle offline: signatures, chain, digests
   history           the last scans recorded in the evidence cache
   status            the evidence cache: last scan, outbox depth, size
@@ -59,10 +63,21 @@ Options:
   --check ID         run only this check; repeatable
   --format FORMAT    table (default) or json (schema: docs/scan-report.md)
   --evidence-rows N  evidence rows kept per check (default 100)
+  --state-dir DIR    record the scan as signed evidence in DIR's cache
+                     (default /var/lib/vigil; the host key is made there on
+                     first use)
+  --no-record        only print the report
+  --tag KEY=VALUE    a scope tag (owner, environment, role...) signed into the
+                     evidence; repeatable
   -h, --help         show this help
 
+A scan of the running system (--root /) is recorded by default; a scan of
+another root only with --state-dir, so a fixture or image never joins this
+host's chain.
+
 Exit codes: 0 all pass/not applicable, 1 a check failed, 2 usage or policy
-error, 3 a check ended in error and none failed.
+error, 3 a check ended in error and none failed, 4 the scan could not be
+recorded (the report is printed all the same).
 )";
 
 constexpr const char* kQueryHelp = R"(Usage: vigil query [options] SQL
@@ -92,59 +107,7 @@ ids, Annex A control ids, and every SQL statement against the fact tables
 Exit code 0 when every pack is valid, 2 otherwise.
 )";
 
-// A tiny option parser: "--name value", "--name=value", flags, positionals.
-struct Args {
-  std::multimap<std::string, std::string> options;
-  std::vector<std::string> positional;
-  bool help = false;
-
-  std::optional<std::string> get(const std::string& name) const {
-    auto it = options.find(name);
-    if (it == options.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<std::string> all(const std::string& name) const {
-    std::vector<std::string> out;
-    auto [lo, hi] = options.equal_range(name);
-    for (auto it = lo; it != hi; ++it) out.push_back(it->second);
-    return out;
-  }
-};
-
-Result<Args> parse_args(const std::vector<std::string>& argv, std::size_t first,
-                        const std::vector<std::string>& value_options) {
-  Args a;
-  for (std::size_t i = first; i < argv.size(); ++i) {
-    const std::string& s = argv[i];
-    if (s == "-h" || s == "--help") {
-      a.help = true;
-    } else if (s == "--") {
-      a.positional.insert(a.positional.end(), argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
-      break;
-    } else if (s.size() > 2 && s.compare(0, 2, "--") == 0) {
-      std::string name = s.substr(2), value;
-      bool has_value = false;
-      if (auto eq = name.find('='); eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-        has_value = true;
-      }
-      if (std::find(value_options.begin(), value_options.end(), name) == value_options.end()) {
-        return make_error(Errc::invalid, "unknown option --" + name);
-      }
-      if (!has_value) {
-        if (i + 1 >= argv.size()) return make_error(Errc::invalid, "option --" + name + " needs a value");
-        value = argv[++i];
-      }
-      a.options.emplace(name, value);
-    } else if (s.size() > 1 && s[0] == '-') {
-      return make_error(Errc::invalid, "unknown option " + s);
-    } else {
-      a.positional.push_back(s);
-    }
-  }
-  return a;
-}
+using Args = CliArgs;
 
 Result<std::string> format_of(const Args& a) {
   std::string f = a.get("format").value_or("table");
@@ -154,9 +117,7 @@ Result<std::string> format_of(const Args& a) {
 }
 
 int usage_error(std::ostream& err, const std::string& msg, const char* help_cmd) {
-  err << "vigil: " << terminal_safe(msg, true) << "\n";
-  err << "Try 'vigil " << help_cmd << "--help'.\n";
-  return kExitUsage;
+  return cli_usage_error(err, msg, help_cmd);
 }
 
 Result<collectors::Host> open_host(const Args& a) {
@@ -180,7 +141,8 @@ void print_warnings(const std::vector<collectors::Warning>& warnings, std::ostre
 }
 
 int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = parse_args(argv, 2, {"root", "policy", "check", "format", "evidence-rows"});
+  auto args = parse_cli_args(
+      argv, 2, {"root", "policy", "check", "format", "evidence-rows", "state-dir", "tag"}, {"no-record"});
   if (!args) return usage_error(err, args.error().message, "scan ");
   if (args->help) {
     out << kScanHelp;
@@ -197,6 +159,23 @@ int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     if (!v || *v < 0 || *v > 1000000)
       return usage_error(err, "--evidence-rows must be a number from 0 to 1000000", "scan ");
     opts.evidence_cap = static_cast<std::size_t>(*v);
+  }
+  RecordOptions record;
+  const bool live_root = args->get("root").value_or("/") == "/";
+  const bool recording = !args->has("no-record") && (live_root || args->has("state-dir"));
+  if (args->has("no-record") && args->has("state-dir"))
+    return usage_error(err, "--no-record and --state-dir contradict each other", "scan ");
+  if (auto d = args->get("state-dir")) {
+    if (d->empty() || (*d)[0] != '/')
+      return usage_error(err, "--state-dir must be an absolute path", "scan ");
+    record.state_dir = *d;
+  }
+  for (const auto& t : args->all("tag")) {
+    const auto eq = t.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size())
+      return usage_error(err, "--tag takes KEY=VALUE, not '" + t + "'", "scan ");
+    if (!record.scope.emplace(t.substr(0, eq), t.substr(eq + 1)).second)
+      return usage_error(err, "--tag " + t.substr(0, eq) + " given twice", "scan ");
   }
 
   std::vector<PolicyPack> packs;
@@ -242,10 +221,38 @@ int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostre
 
   ScanReport report = (*engine)->scan(packs, opts);
   ReportMeta meta{VIGIL_VERSION, host_object(report.host_info)};
+  std::optional<Result<RecordOutcome>> recorded;
+  if (recording) recorded.emplace(record_evidence(report, meta, record));
   if (*format == "json") {
-    out << pretty_json(report_to_json(report, meta));
+    boost::json::value v = report_to_json(report, meta);
+    boost::json::value rec = nullptr;
+    if (recorded && recorded->ok()) {
+      const auto& r = recorded->value();
+      rec = {{"sequence", r.scan.sequence},
+             {"envelope_sha256", r.scan.digest},
+             {"key_id", r.key_id},
+             {"cache", r.cache_path},
+             {"transitions", r.scan.transitions}};
+    }
+    v.as_object()["recorded"] = rec;
+    out << pretty_json(v);
   } else {
     out << report_to_text(report, meta);
+    if (recorded && recorded->ok()) {
+      const auto& r = recorded->value();
+      out << "Recorded: sequence " << r.scan.sequence << ", envelope sha256 " << r.scan.digest << ", "
+          << r.scan.transitions << " verdict changes, in " << terminal_safe(r.cache_path) << " (key "
+          << r.key_id << ")\n";
+    }
+  }
+  if (recorded) {
+    if (!recorded->ok()) {
+      err << "vigil: the scan was not recorded as evidence in " << terminal_safe(record.state_dir) << ": "
+          << terminal_safe(recorded->error().message, true)
+          << "\n(run as the agent's user or root, pick another --state-dir, or --no-record to only print)\n";
+      return kExitNotRecorded;
+    }
+    for (const auto& w : recorded->value().warnings) err << "vigil: warning: " << terminal_safe(w) << "\n";
   }
   const auto counts = count_verdicts(report);
   if (counts.fail > 0) return kExitFailed;
@@ -254,7 +261,7 @@ int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostre
 }
 
 int cmd_query(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = parse_args(argv, 2, {"root", "format"});
+  auto args = parse_cli_args(argv, 2, {"root", "format"});
   if (!args) return usage_error(err, args.error().message, "query ");
   if (args->help) {
     out << kQueryHelp;
@@ -300,7 +307,7 @@ std::string md_cell(std::string_view s) {
 }
 
 int cmd_collectors(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = parse_args(argv, 2, {"format"});
+  auto args = parse_cli_args(argv, 2, {"format"});
   if (!args) return usage_error(err, args.error().message, "collectors ");
   if (args->help) {
     out << kCollectorsHelp;
@@ -364,7 +371,7 @@ int cmd_policy(const std::vector<std::string>& argv, std::ostream& out, std::ost
   }
   if (argv[2] != "lint")
     return usage_error(err, "unknown policy command '" + argv[2] + "' (known: lint)", "policy lint ");
-  auto args = parse_args(argv, 3, {});
+  auto args = parse_cli_args(argv, 3, {});
   if (!args) return usage_error(err, args.error().message, "policy lint ");
   if (args->help) {
     out << kLintHelp;
@@ -424,6 +431,10 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     if (cmd == "collectors") return cmd_collectors(argv, out, err);
     if (cmd == "policy") return cmd_policy(argv, out, err);
     if (cmd == "verify") return cmd_verify(argv, out, err);
+    if (cmd == "evidence") {
+      if (argv.size() > 2 && argv[2] == "export") return cmd_evidence_export(argv, out, err);
+      return usage_error(err, "evidence takes a subcommand: export", "");
+    }
     if (cmd == "history") return cmd_history(argv, out, err);
     if (cmd == "status") return cmd_status(argv, out, err);
     if (cmd == "drift") return cmd_drift(argv, out, err);

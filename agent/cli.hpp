@@ -12,6 +12,7 @@ inline constexpr int kExitOk = 0;          // every check passed or was not appl
 inline constexpr int kExitFailed = 1;      // at least one check failed
 inline constexpr int kExitUsage = 2;       // bad command line, config or policy
 inline constexpr int kExitCheckError = 3;  // no check failed, but at least one ended in error
+inline constexpr int kExitNotRecorded = 4;  // the scan ran but could not be recorded as evidence
 
 // Runs the command line; out gets the report, err gets diagnostics.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -15,8 +15,16 @@ std::optional<std::string> CliArgs::get(const std::string& name) const {
   return it->second;
 }
 
+std::vector<std::string> CliArgs::all(const std::string& name) const {
+  std::vector<std::string> out;
+  auto [lo, hi] = options.equal_range(name);
+  for (auto it = lo; it != hi; ++it) out.push_back(it->second);
+  return out;
+}
+
 Result<CliArgs> parse_cli_args(const std::vector<std::string>& argv, std::size_t first,
-                               const std::vector<std::string>& value_options) {
+                               const std::vector<std::string>& value_options,
+                               const std::vector<std::string>& flag_options) {
   CliArgs a;
   for (std::size_t i = first; i < argv.size(); ++i) {
     const std::string& s = argv[i];
@@ -32,6 +40,11 @@ Result<CliArgs> parse_cli_args(const std::vector<std::string>& argv, std::size_t
         value = name.substr(eq + 1);
         name = name.substr(0, eq);
         has_value = true;
+      }
+      if (std::find(flag_options.begin(), flag_options.end(), name) != flag_options.end()) {
+        if (has_value) return make_error(Errc::invalid, "option --" + name + " takes no value");
+        a.options.emplace(name, std::string());
+        continue;
       }
       if (std::find(value_options.begin(), value_options.end(), name) == value_options.end())
         return make_error(Errc::invalid, "unknown option --" + name);

@@ -22,9 +22,13 @@ struct CliArgs {
   bool help = false;
 
   std::optional<std::string> get(const std::string& name) const;
+  std::vector<std::string> all(const std::string& name) const;  // every value of a repeatable option
+  bool has(const std::string& name) const { return options.count(name) > 0; }
 };
+// flag_options take no value ("--no-record"); they are kept with an empty value.
 Result<CliArgs> parse_cli_args(const std::vector<std::string>& argv, std::size_t first,
-                               const std::vector<std::string>& value_options);
+                               const std::vector<std::string>& value_options,
+                               const std::vector<std::string>& flag_options = {});
 
 // Prints "vigil: MSG" and "Try 'vigil CMD--help'." and returns kExitUsage.
 int cli_usage_error(std::ostream& err, const std::string& msg, const char* help_cmd);

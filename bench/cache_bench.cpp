@@ -23,6 +23,7 @@
 
 #include "cache.hpp"
 #include "cache_support.hpp"
+#include "crypto.hpp"
 #include "engine.hpp"
 #include "policy.hpp"
 #include "report.hpp"
@@ -58,7 +59,7 @@ ScanSigner sized_signer(const std::string& report_json) {
                                                               {"sig", base64(std::string(64, 's'))}}}}};
     SignedEnvelope e;
     e.bytes = boost::json::serialize(env);
-    e.digest = sha256_hex(e.bytes);
+    e.digest = vigil::crypto::sha256_hex(e.bytes);
     return e;
   };
 }
