@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "cli_args.hpp"
 #include "file_io.hpp"
 #include "report.hpp"
 #include "strings.hpp"
@@ -15,49 +16,21 @@ namespace vigil::agent {
 namespace {
 
 int verify_usage(std::ostream& err, const std::string& msg) {
-  err << "vigil: " << terminal_safe(msg, true) << "\nTry 'vigil verify --help'.\n";
-  return kExitUsage;
+  return cli_usage_error(err, msg, "verify ");
 }
 
 }  // namespace
 
 int cmd_verify(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  std::optional<std::string> key_path;
-  std::string format = "text";
-  std::vector<std::string> positional;
-  for (std::size_t i = 2; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    if (a == "-h" || a == "--help") {
-      out << kVerifyHelp;
-      return kExitOk;
-    }
-    std::string name = a, value;
-    bool inline_value = false;
-    if (a.rfind("--", 0) == 0 && a.size() > 2) {
-      if (auto eq = a.find('='); eq != std::string::npos) {
-        name = a.substr(0, eq);
-        value = a.substr(eq + 1);
-        inline_value = true;
-      }
-      if (name != "--key" && name != "--format") return verify_usage(err, "unknown option " + name);
-      if (!inline_value) {
-        if (i + 1 >= argv.size()) return verify_usage(err, "option " + name + " needs a value");
-        value = argv[++i];
-      }
-      if (name == "--key") {
-        key_path = value;
-      } else {
-        format = value;
-      }
-    } else if (a == "--") {
-      positional.insert(positional.end(), argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
-      break;
-    } else if (a.size() > 1 && a[0] == '-') {
-      return verify_usage(err, "unknown option " + a);
-    } else {
-      positional.push_back(a);
-    }
+  auto args = parse_cli_args(argv, 2, {"key", "format"});
+  if (!args) return verify_usage(err, args.error().message);
+  if (args->help) {
+    out << kVerifyHelp;
+    return kExitOk;
   }
+  const std::optional<std::string> key_path = args->get("key");
+  const std::string format = args->get("format").value_or("text");
+  const std::vector<std::string>& positional = args->positional;
   if (format != "text" && format != "json")
     return verify_usage(err, "--format must be text or json, not '" + format + "'");
   if (positional.size() != 1) return verify_usage(err, "verify takes exactly one bundle file");
