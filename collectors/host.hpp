@@ -71,10 +71,16 @@ struct GlobOptions {
   bool keep_dangling_symlinks = false;
 };
 
+// How a path is resolved inside the root. kernel: openat2(2) with
+// RESOLVE_IN_ROOT, one system call with the same rules as the walk, falling
+// back to the walk where the kernel refuses it or reports less precisely.
+// walk: one component at a time in user space (tests run both).
+enum class PathResolution { kernel, walk };
+
 class Host {
  public:
   // root must name an existing directory; "/" for the running system.
-  static Result<Host> open(const std::string& root);
+  static Result<Host> open(const std::string& root, PathResolution resolution = PathResolution::kernel);
 
   Host(Host&&) noexcept;
   Host& operator=(Host&&) noexcept;
@@ -121,9 +127,11 @@ class Host {
   std::string display_path(std::string_view path) const;
 
  private:
-  Host(std::string root, int root_fd) : root_(std::move(root)), root_fd_(root_fd) {}
+  Host(std::string root, int root_fd, PathResolution resolution)
+      : root_(std::move(root)), root_fd_(root_fd), resolution_(resolution) {}
   std::string root_;
   int root_fd_ = -1;
+  PathResolution resolution_ = PathResolution::kernel;
 };
 
 // Joins a path relative to base ("/etc/ssh") unless it is already absolute.

@@ -21,8 +21,13 @@ using vigil::collectors::ReadOptions;
 using vigil::test::TempDir;
 
 namespace {
+// Every test of a tree runs twice: resolved by the kernel (openat2
+// RESOLVE_IN_ROOT) and by the component walk, which must agree.
 Host open_host(const TempDir& d) {
-  auto h = Host::open(d.path());
+  const auto how =
+      GENERATE(vigil::collectors::PathResolution::kernel, vigil::collectors::PathResolution::walk);
+  INFO((how == vigil::collectors::PathResolution::kernel ? "kernel resolution" : "walk"));
+  auto h = Host::open(d.path(), how);
   REQUIRE(h.ok());
   return std::move(*h);
 }
