@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 
+#include "cli_export.hpp"
 #include "cli_verify.hpp"
 #include "engine.hpp"
 #include "policy.hpp"
@@ -30,6 +31,7 @@ Commands:
   collectors        list the fact tables and their columns
   policy lint FILE  validate policy packs without running them
   verify BUNDLE     verify an evidence bundle offline: signatures, chain, digests
+  evidence convert  write a verified bundle as OSCAL assessment-results or an HTML report
 
 Options:
   -h, --help        show help (also: vigil <command> --help)
@@ -420,6 +422,7 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     if (cmd == "collectors") return cmd_collectors(argv, out, err);
     if (cmd == "policy") return cmd_policy(argv, out, err);
     if (cmd == "verify") return cmd_verify(argv, out, err);
+    if (cmd == "evidence") return cmd_evidence(argv, out, err);
   } catch (const std::exception& e) {
     // Last line of defence: a defect must still end with a message, not abort().
     err << "vigil: internal error: " << e.what() << "\n";
