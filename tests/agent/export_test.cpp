@@ -294,9 +294,35 @@ TEST_CASE("OSCAL documents validate against the OSCAL assessment-results schema"
   OscalOptions loose;
   loose.allow_unverified = true;
   loose.bundle_href = "my bundle#1.json";
-  std::vector<std::string> docs{bundle_to_oscal(hardened).value(), bundle_to_oscal(fails.bundle).value(),
-                                bundle_to_oscal(empty).value(), bundle_to_oscal(hostile_bundle).value(),
-                                bundle_to_oscal(tampered, loose).value()};
+  // A gap record explaining sequences 3..4, and a bundle with an envelope that is garbage.
+  auto one = test::sample_scan(2);
+  auto chain = test::sign_chain(key, one, 2);
+  auto gap = make_gap_signer(key, "0123456789abcdef")(
+      ChainLink{5, std::string(64, 'a')}, GapInfo{3, 4, kT0, kT0, "retention: cache over 64 MiB"});
+  REQUIRE(gap.ok());
+  auto six = make_scan_signer(key, one.report, one.meta, {})(ChainLink{6, gap->digest});
+  REQUIRE(six.ok());
+  const std::string with_gap = make_bundle({chain.envelopes[0], chain.envelopes[1], gap->bytes, six->bytes},
+                                           key.public_key(), manifest("0123456789abcdef"))
+                                   .value();
+  auto garbage_v = json::parse(with_gap);
+  garbage_v.at("envelopes").as_array()[1].as_object()["envelope"] = "{\"payloadType\":";
+  const std::string garbage = json::serialize(garbage_v);
+  std::vector<std::string> docs{
+      bundle_to_oscal(hardened).value(),        bundle_to_oscal(fails.bundle).value(),
+      bundle_to_oscal(empty).value(),           bundle_to_oscal(hostile_bundle).value(),
+      bundle_to_oscal(tampered, loose).value(), bundle_to_oscal(with_gap).value(),
+      bundle_to_oscal(garbage, loose).value()};
+  CHECK_THAT(
+      std::string(assessment(json::parse(docs[5])).at("results").at(0).at("remarks").as_string()),
+      Catch::Contains("Sequences 3 to 4 were dropped before export, as the signed gap record at sequence 5 "
+                      "says: retention\\: cache over 64 MiB"));
+  const auto gap_page = bundle_to_html(with_gap).value();
+  CHECK_THAT(gap_page, Catch::Contains("Sequences 3 to 4 were dropped on the host before export"));
+  CHECK_THAT(gap_page, Catch::Contains("Verification: passed"));
+  const auto garbage_page = bundle_to_html(garbage).value();
+  CHECK_THAT(garbage_page, Catch::Contains("does not decode: envelope: "));
+  CHECK_THAT(garbage_page, Catch::Contains("Verification FAILED"));
   // The hardened fixture gives real evidence: observations for every result of every scan.
   const auto doc = json::parse(docs[0]);
   const auto& result = assessment(doc).at("results").at(0).as_object();
