@@ -9,6 +9,7 @@
 #include "cli_args.hpp"
 #include "cli_cache.hpp"
 #include "cli_evidence.hpp"
+#include "cli_export.hpp"
 #include "cli_verify.hpp"
 #include "engine.hpp"
 #include "policy.hpp"
@@ -38,6 +39,7 @@ Commands:
   history           the last scans recorded in the evidence cache
   status            the evidence cache: last scan, outbox depth, size
   drift             verdict changes per check, with evidence before and after
+  evidence convert  write a verified bundle as OSCAL assessment-results or an HTML report
 
 Options:
   -h, --help        show help (also: vigil <command> --help)
@@ -433,7 +435,7 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     if (cmd == "verify") return cmd_verify(argv, out, err);
     if (cmd == "evidence") {
       if (argv.size() > 2 && argv[2] == "export") return cmd_evidence_export(argv, out, err);
-      return usage_error(err, "evidence takes a subcommand: export", "");
+      return cmd_evidence(argv, out, err);  // convert, and its usage errors
     }
     if (cmd == "history") return cmd_history(argv, out, err);
     if (cmd == "status") return cmd_status(argv, out, err);

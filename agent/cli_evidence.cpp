@@ -7,6 +7,7 @@
 #include "catalog.hpp"
 #include "cli.hpp"
 #include "cli_args.hpp"
+#include "cli_export.hpp"
 #include "file_io.hpp"
 #include "record.hpp"
 #include "strings.hpp"
@@ -16,7 +17,7 @@ namespace vigil::agent {
 namespace {
 
 constexpr const char* kExportHelp =
-    R"(Usage: vigil evidence export --from TIME --to TIME --format json --out PATH [options]
+    R"(Usage: vigil evidence export --from TIME [--to TIME] --format json|oscal|html --out PATH [options]
 
 Writes the evidence recorded in the period as one bundle an auditor can check
 offline with `vigil verify`: every signed envelope of the period byte for byte
@@ -31,7 +32,8 @@ Options:
   --to TIME          end of the period (default: now)
   --control ID       an Annex A control (A.8.5, or a 2013 id); repeatable
   --check ID         a check id; repeatable
-  --format FORMAT    json (docs/evidence-bundle.md)
+  --format FORMAT    json (the bundle: docs/evidence-bundle.md), oscal (OSCAL
+                     assessment-results) or html (one page for people)
   --out PATH         the file to write (mode 0644, written atomically)
   --force            replace PATH if it exists
   --state-dir DIR    the agent's state directory (default /var/lib/vigil)
@@ -83,8 +85,9 @@ int cmd_evidence_export(const std::vector<std::string>& argv, std::ostream& out,
   }
   req.checks = args->all("check");
   const std::string format = args->get("format").value_or("");
-  if (format.empty()) return cli_usage_error(err, "--format is required (json)", help_cmd);
-  if (format != "json") return cli_usage_error(err, "--format must be json, not '" + format + "'", help_cmd);
+  if (format.empty()) return cli_usage_error(err, "--format is required (json, oscal or html)", help_cmd);
+  if (format != "json" && format != "oscal" && format != "html")
+    return cli_usage_error(err, "--format must be json, oscal or html, not '" + format + "'", help_cmd);
   auto path = args->get("out");
   if (!path || path->empty()) return cli_usage_error(err, "--out is required", help_cmd);
   if (auto d = args->get("state-dir")) req.state_dir = *d;
@@ -96,6 +99,16 @@ int cmd_evidence_export(const std::vector<std::string>& argv, std::ostream& out,
                    bundle.error().message.rfind("no evidence recorded", 0) == 0
                ? kExitFailed
                : kExitUsage;
+  }
+  if (format != "json") {
+    // The readable formats are made from the bundle, verified first against
+    // the host's own public key, so they show exactly what a bundle would.
+    ExportCommandOptions eo;
+    eo.out_path = *path;
+    eo.force = args->has("force");
+    eo.bundle_name = "bundle.json";
+    return export_bundle_command(format == "oscal" ? ExportFormat::oscal : ExportFormat::html, *bundle, eo,
+                                 out, err);
   }
   const Replace replace = args->has("force") ? Replace::allow : Replace::refuse;
   if (Status s = write_file_atomic(*path, *bundle, 0644, replace); !s) {

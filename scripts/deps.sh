@@ -9,6 +9,8 @@ packages=(
   libssl-dev libcurl4-openssl-dev libsqlite3-dev libyaml-cpp-dev
   liblz4-dev zlib1g-dev liblzma-dev
   catch2
+  # tests/agent/export_test.cpp validates OSCAL documents against the schema
+  python3 python3-jsonschema python3-regex python3-rfc3987
 )
 
 missing=()

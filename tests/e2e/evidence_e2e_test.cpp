@@ -91,6 +91,21 @@ TEST_CASE("recorded scans: chain, drift, export and offline verification", "[e2e
   const auto b = json::parse(read_text(bundle));
   CHECK(b.at("manifest").at("controls").as_array().size() == 1);
 
+  SECTION("the same period as OSCAL and as a page") {
+    for (const char* f : {"oscal", "html"}) {
+      const std::string path = state.path() + "/export." + f;
+      Run r = run_cli_process(
+          {"evidence", "export", "--from", "1h", "--format", f, "--out", path, "--state-dir", sd});
+      INFO(f << ": " << r.err);
+      CHECK(r.exit_code == 0);
+      const std::string text = read_text(path);
+      if (std::string(f) == "oscal") {
+        CHECK(json::parse(text).at("assessment-results").is_object());
+      } else {
+        CHECK(text.find("logging.journal-persistent") != std::string::npos);
+      }
+    }
+  }
   SECTION("a changed byte in the bundle is named by its sequence") {
     std::string text = read_text(bundle);
     // Flip one character of the second envelope's base64 payload.

@@ -1,0 +1,146 @@
+// `vigil evidence convert` (see cli_export.hpp).
+#include "cli_export.hpp"
+
+#include <ostream>
+
+#include "cli.hpp"
+#include "export_html.hpp"
+#include "export_oscal.hpp"
+#include "file_io.hpp"
+#include "strings.hpp"
+#include "verify.hpp"
+
+namespace vigil::agent {
+
+namespace {
+
+int evidence_usage(std::ostream& err, const std::string& msg) {
+  err << "vigil: " << terminal_safe(msg, true) << "\nTry 'vigil evidence --help'.\n";
+  return kExitUsage;
+}
+
+std::string last_component(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+int cmd_convert(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  std::optional<std::string> format, out_path, key_path;
+  ExportCommandOptions opts;
+  std::vector<std::string> positional;
+  for (std::size_t i = 3; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "-h" || a == "--help") {
+      out << kEvidenceHelp;
+      return kExitOk;
+    }
+    if (a == "--") {
+      positional.insert(positional.end(), argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
+      break;
+    }
+    if (a.rfind("--", 0) != 0 || a.size() == 2) {
+      if (a.size() > 1 && a[0] == '-') return evidence_usage(err, "unknown option " + a);
+      positional.push_back(a);
+      continue;
+    }
+    std::string name = a, value;
+    bool has_value = false;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      has_value = true;
+    }
+    if (name == "--force" || name == "--allow-unverified") {
+      if (has_value) return evidence_usage(err, "option " + name + " takes no value");
+      (name == "--force" ? opts.force : opts.allow_unverified) = true;
+      continue;
+    }
+    if (name != "--format" && name != "--out" && name != "--key")
+      return evidence_usage(err, "unknown option " + name);
+    if (!has_value) {
+      if (i + 1 >= argv.size()) return evidence_usage(err, "option " + name + " needs a value");
+      value = argv[++i];
+    }
+    (name == "--format" ? format : name == "--out" ? out_path : key_path) = value;
+  }
+  if (positional.size() != 1) return evidence_usage(err, "evidence convert takes exactly one bundle file");
+  if (!format) return evidence_usage(err, "evidence convert needs --format oscal or --format html");
+  if (*format != "oscal" && *format != "html")
+    return evidence_usage(err, "--format must be oscal or html, not '" + *format + "'");
+  if (!out_path || out_path->empty()) return evidence_usage(err, "evidence convert needs --out PATH");
+  opts.out_path = *out_path;
+  opts.bundle_name = positional[0];
+  if (key_path) {
+    auto key = crypto::load_public_key(*key_path);
+    if (!key) {
+      err << "vigil: --key: " << terminal_safe(key.error().message, true) << "\n";
+      return kExitUsage;
+    }
+    opts.pinned_key = std::move(*key);
+  }
+  auto text = read_file(positional[0], ReadOptions{kMaxBundleBytes, true});
+  if (!text) {
+    err << "vigil: " << terminal_safe(text.error().message, true) << "\n";
+    return kExitUsage;
+  }
+  return export_bundle_command(*format == "oscal" ? ExportFormat::oscal : ExportFormat::html, *text, opts,
+                               out, err);
+}
+
+}  // namespace
+
+int export_bundle_command(ExportFormat format, std::string_view bundle_json, const ExportCommandOptions& opts,
+                          std::ostream& out, std::ostream& err) {
+  const std::string name = opts.bundle_name.empty() ? std::string("bundle") : opts.bundle_name;
+  VerifyOptions vopts;
+  vopts.pinned_key = opts.pinned_key;
+  auto bundle = read_evidence_bundle(bundle_json, vopts);
+  if (!bundle) {
+    err << "vigil: " << terminal_safe(name) << ": " << terminal_safe(bundle.error().message, true) << "\n";
+    return kExitUsage;
+  }
+  const VerifyReport& report = (*bundle)->verification;
+  std::string bytes;
+  if (format == ExportFormat::oscal) {
+    OscalOptions o;
+    o.allow_unverified = opts.allow_unverified;
+    if (!opts.bundle_name.empty()) o.bundle_href = last_component(opts.bundle_name);
+    auto doc = bundle_to_oscal(**bundle, o);
+    if (!doc) {
+      err << verify_report_text(report, name) << "vigil: " << terminal_safe(opts.out_path)
+          << " not written: the bundle did not verify (--allow-unverified writes a document that says so)\n";
+      return kExitFailed;
+    }
+    bytes = std::move(*doc);
+  } else {
+    HtmlOptions h;
+    h.bundle_name = opts.bundle_name;
+    bytes = bundle_to_html(**bundle, h);
+  }
+  if (Status s = write_file_atomic(opts.out_path, bytes, 0644, opts.force ? Replace::allow : Replace::refuse);
+      !s.ok()) {
+    err << "vigil: " << terminal_safe(s.error().message, true)
+        << (s.error().code == Errc::invalid && !opts.force ? " (--force replaces it)" : "") << "\n";
+    return kExitUsage;
+  }
+  if (!report.ok()) {
+    err << verify_report_text(report, name) << "vigil: wrote " << terminal_safe(opts.out_path) << " ("
+        << bytes.size() << " bytes), which lists every problem\n";
+    return kExitFailed;
+  }
+  out << "vigil: " << terminal_safe(name) << " verified; wrote " << terminal_safe(opts.out_path) << " ("
+      << bytes.size() << " bytes, " << (format == ExportFormat::oscal ? "OSCAL assessment-results" : "HTML")
+      << ")\n";
+  return kExitOk;
+}
+
+int cmd_evidence(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  if (argv.size() < 3 || argv[2] == "-h" || argv[2] == "--help") {
+    (argv.size() < 3 ? err : out) << kEvidenceHelp;
+    return argv.size() < 3 ? kExitUsage : kExitOk;
+  }
+  if (argv[2] == "convert") return cmd_convert(argv, out, err);
+  return evidence_usage(err, "unknown evidence command '" + argv[2] + "' (known: convert)");
+}
+
+}  // namespace vigil::agent
