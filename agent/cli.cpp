@@ -71,6 +71,11 @@ Options:
   --no-record        only print the report
   --tag KEY=VALUE    a scope tag (owner, environment, role...) signed into the
                      evidence; repeatable
+  --keep-days N      retention: drop recorded scans older than N days (400)
+  --keep-mib N       retention: keep the cache under N MiB in use (512)
+  --keep-scans N     retention: keep at most N scans (0: no limit); an
+                     unshipped envelope removed by a cap leaves a signed gap
+                     record
   -h, --help         show this help
 
 A scan of the running system (--root /) is recorded by default; a scan of
@@ -143,8 +148,10 @@ void print_warnings(const std::vector<collectors::Warning>& warnings, std::ostre
 }
 
 int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = parse_cli_args(
-      argv, 2, {"root", "policy", "check", "format", "evidence-rows", "state-dir", "tag"}, {"no-record"});
+  auto args = parse_cli_args(argv, 2,
+                             {"root", "policy", "check", "format", "evidence-rows", "state-dir", "tag",
+                              "keep-days", "keep-mib", "keep-scans"},
+                             {"no-record"});
   if (!args) return usage_error(err, args.error().message, "scan ");
   if (args->help) {
     out << kScanHelp;
@@ -171,6 +178,24 @@ int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     if (d->empty() || (*d)[0] != '/')
       return usage_error(err, "--state-dir must be an absolute path", "scan ");
     record.state_dir = *d;
+  }
+  // Retention caps of the cache (0 switches one off); defaults in cache.hpp.
+  struct Cap {
+    const char* name;
+    std::int64_t* field;
+    std::int64_t scale;
+  };
+  for (const Cap& c : {Cap{"keep-days", &record.retention.max_age_days, 1},
+                       Cap{"keep-mib", &record.retention.max_bytes, 1024 * 1024},
+                       Cap{"keep-scans", &record.retention.max_scans, 1}}) {
+    if (auto v = args->get(c.name)) {
+      auto n = parse_int(*v);
+      if (!n || *n < 0 || *n > 1000000)
+        return usage_error(
+            err, std::string("--") + c.name + " must be a number from 0 to 1000000, not '" + *v + "'",
+            "scan ");
+      *c.field = *n * c.scale;
+    }
   }
   for (const auto& t : args->all("tag")) {
     const auto eq = t.find('=');

@@ -150,3 +150,30 @@ TEST_CASE("a scan that cannot be recorded still prints its report and exits 4", 
   CHECK(plain.report.at("recorded").is_null());
   CHECK(plain.exit_code != 4);
 }
+
+TEST_CASE("a retention cap that drops unshipped scans leaves a signed gap record the verifier accepts",
+          "[e2e]") {
+  TempDir host;
+  copy_fixture("debian12-stock", host);
+  TempDir state;
+  const std::string sd = state.path() + "/vigil";
+  for (int i = 0; i < 3; ++i) {
+    Scan s =
+        scan_root(host.path(), {"--state-dir", sd, "--check", "os.supported-release", "--keep-scans", "1"});
+    INFO(s.err);
+    REQUIRE(s.report.at("recorded").is_object());
+  }
+  Run status = run_cli_process({"status", "--state-dir", sd, "--format", "json"});
+  INFO(status.out);
+  CHECK(status.exit_code == 0);
+  const std::string bundle = state.path() + "/b.json";
+  Run exported = run_cli_process(
+      {"evidence", "export", "--from", "1h", "--format", "json", "--out", bundle, "--state-dir", sd});
+  REQUIRE(exported.exit_code == 0);
+  Run verified = run_cli_process({"verify", bundle});
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+  CHECK(verified.out.find("gap record") != std::string::npos);
+  CHECK(run_cli_process({"scan", "--root", host.path(), "--state-dir", sd, "--keep-days", "-1"}).exit_code ==
+        2);
+}
