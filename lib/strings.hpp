@@ -42,4 +42,7 @@ std::optional<unsigned> parse_octal_mode(std::string_view s) noexcept;
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept;
+
 }  // namespace vigil
