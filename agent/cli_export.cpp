@@ -4,6 +4,8 @@
 #include <ostream>
 
 #include "cli.hpp"
+#include "cli_args.hpp"
+#include "cli_verify.hpp"
 #include "export_html.hpp"
 #include "export_oscal.hpp"
 #include "file_io.hpp"
@@ -25,66 +27,33 @@ std::string last_component(const std::string& path) {
 }
 
 int cmd_convert(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  std::optional<std::string> format, out_path, key_path;
-  ExportCommandOptions opts;
-  std::vector<std::string> positional;
-  for (std::size_t i = 3; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    if (a == "-h" || a == "--help") {
-      out << kEvidenceHelp;
-      return kExitOk;
-    }
-    if (a == "--") {
-      positional.insert(positional.end(), argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
-      break;
-    }
-    if (a.rfind("--", 0) != 0 || a.size() == 2) {
-      if (a.size() > 1 && a[0] == '-') return evidence_usage(err, "unknown option " + a);
-      positional.push_back(a);
-      continue;
-    }
-    std::string name = a, value;
-    bool has_value = false;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      has_value = true;
-    }
-    if (name == "--force" || name == "--allow-unverified") {
-      if (has_value) return evidence_usage(err, "option " + name + " takes no value");
-      (name == "--force" ? opts.force : opts.allow_unverified) = true;
-      continue;
-    }
-    if (name != "--format" && name != "--out" && name != "--key")
-      return evidence_usage(err, "unknown option " + name);
-    if (!has_value) {
-      if (i + 1 >= argv.size()) return evidence_usage(err, "option " + name + " needs a value");
-      value = argv[++i];
-    }
-    (name == "--format" ? format : name == "--out" ? out_path : key_path) = value;
+  auto args = parse_cli_args(argv, 3, {"format", "out", "key"}, {"force", "allow-unverified"});
+  if (!args) return evidence_usage(err, args.error().message);
+  if (args->help) {
+    out << kEvidenceHelp;
+    return kExitOk;
   }
+  const auto format = args->get("format");
+  const auto out_path = args->get("out");
+  const auto& positional = args->positional;
   if (positional.size() != 1) return evidence_usage(err, "evidence convert takes exactly one bundle file");
   if (!format) return evidence_usage(err, "evidence convert needs --format oscal or --format html");
   if (*format != "oscal" && *format != "html")
     return evidence_usage(err, "--format must be oscal or html, not '" + *format + "'");
   if (!out_path || out_path->empty()) return evidence_usage(err, "evidence convert needs --out PATH");
+  ExportCommandOptions opts;
+  opts.force = args->has("force");
+  opts.allow_unverified = args->has("allow-unverified");
   opts.out_path = *out_path;
   opts.bundle_name = positional[0];
-  if (key_path) {
-    auto key = crypto::load_public_key(*key_path);
-    if (!key) {
-      err << "vigil: --key: " << terminal_safe(key.error().message, true) << "\n";
-      return kExitUsage;
-    }
-    opts.pinned_key = std::move(*key);
-  }
-  auto text = read_file(positional[0], ReadOptions{kMaxBundleBytes, true});
-  if (!text) {
-    err << "vigil: " << terminal_safe(text.error().message, true) << "\n";
+  auto input = read_bundle_input(args->get("key"), positional[0]);
+  if (!input) {
+    err << "vigil: " << terminal_safe(input.error().message, true) << "\n";
     return kExitUsage;
   }
-  return export_bundle_command(*format == "oscal" ? ExportFormat::oscal : ExportFormat::html, *text, opts,
-                               out, err);
+  opts.pinned_key = std::move(input->pinned_key);
+  return export_bundle_command(*format == "oscal" ? ExportFormat::oscal : ExportFormat::html, input->text,
+                               opts, out, err);
 }
 
 }  // namespace

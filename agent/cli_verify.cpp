@@ -21,6 +21,20 @@ int verify_usage(std::ostream& err, const std::string& msg) {
 
 }  // namespace
 
+Result<BundleInput> read_bundle_input(const std::optional<std::string>& key_path,
+                                      const std::string& bundle_path) {
+  BundleInput in;
+  if (key_path) {
+    auto key = crypto::load_public_key(*key_path);
+    if (!key) return make_error(key.error().code, "--key: " + key.error().message);
+    in.pinned_key = std::move(*key);
+  }
+  auto text = read_file(bundle_path, ReadOptions{kMaxBundleBytes, true});
+  if (!text) return std::move(text).error();
+  in.text = std::move(*text);
+  return in;
+}
+
 int cmd_verify(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   auto args = parse_cli_args(argv, 2, {"key", "format"});
   if (!args) return verify_usage(err, args.error().message);
@@ -34,21 +48,14 @@ int cmd_verify(const std::vector<std::string>& argv, std::ostream& out, std::ost
   if (format != "text" && format != "json")
     return verify_usage(err, "--format must be text or json, not '" + format + "'");
   if (positional.size() != 1) return verify_usage(err, "verify takes exactly one bundle file");
-  VerifyOptions opts;
-  if (key_path) {
-    auto key = crypto::load_public_key(*key_path);
-    if (!key) {
-      err << "vigil: --key: " << terminal_safe(key.error().message, true) << "\n";
-      return kExitUsage;
-    }
-    opts.pinned_key = std::move(*key);
-  }
-  auto text = read_file(positional[0], ReadOptions{kMaxBundleBytes, true});
-  if (!text) {
-    err << "vigil: " << terminal_safe(text.error().message, true) << "\n";
+  auto input = read_bundle_input(key_path, positional[0]);
+  if (!input) {
+    err << "vigil: " << terminal_safe(input.error().message, true) << "\n";
     return kExitUsage;
   }
-  const VerifyReport report = verify_bundle(*text, opts);
+  VerifyOptions opts;
+  opts.pinned_key = std::move(input->pinned_key);
+  const VerifyReport report = verify_bundle(input->text, opts);
   if (format == "json") {
     out << pretty_json(verify_report_json(report, positional[0]));
   } else if (report.ok()) {

@@ -2,8 +2,12 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "crypto.hpp"
+#include "result.hpp"
 
 namespace vigil::agent {
 
@@ -26,6 +30,16 @@ Options:
 Exit codes: 0 verified, 1 verification failed, 2 usage error or unreadable
 bundle or key file.
 )";
+
+// What verify and evidence convert read: the --key to pin (when given) and
+// the bundle's text (capped at kMaxBundleBytes). The error message names
+// what failed ("--key: ..." for the key) and is meant for "vigil: MSG".
+struct BundleInput {
+  std::optional<crypto::PublicKey> pinned_key;
+  std::string text;
+};
+Result<BundleInput> read_bundle_input(const std::optional<std::string>& key_path,
+                                      const std::string& bundle_path);
 
 // argv as for run_cli: argv[1] is "verify".
 int cmd_verify(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err);
