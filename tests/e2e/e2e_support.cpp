@@ -39,19 +39,24 @@ const json::array& Scan::rows(const std::string& id) const {
   return by_check.at(id).at("evidence").at("rows").as_array();
 }
 
-Scan run_vigil(const std::vector<std::string>& args) {
+Run run_vigil_process(const std::vector<std::string>& args) {
   RunOptions opts;
   opts.timeout = std::chrono::milliseconds(60000);
   opts.max_output = 64u * 1024u * 1024u;
   auto r = run_program(VIGIL_BINARY, args, opts);
   INFO((r.ok() ? std::string() : r.error().message));
   REQUIRE(r.ok());
+  return {r->exit_code, std::move(r->out), std::move(r->err)};
+}
+
+Scan run_vigil(const std::vector<std::string>& args) {
+  Run r = run_vigil_process(args);
   Scan s;
-  s.exit_code = r->exit_code;
-  s.err = r->err;
+  s.exit_code = r.exit_code;
+  s.err = r.err;
   json::error_code ec;
-  s.report = json::parse(r->out, ec);
-  INFO("stdout: " << r->out.substr(0, 2000) << "\nstderr: " << r->err);
+  s.report = json::parse(r.out, ec);
+  INFO("stdout: " << r.out.substr(0, 2000) << "\nstderr: " << r.err);
   REQUIRE_FALSE(ec);  // the output is always valid JSON
   for (const auto& res : s.report.at("results").as_array()) {
     s.by_check[std::string(res.at("check").as_string())] = res.as_object();

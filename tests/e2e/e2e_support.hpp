@@ -24,6 +24,14 @@ struct Scan {
   const boost::json::array& rows(const std::string& id) const;
 };
 
+// What a run of the vigil binary printed and its exit code.
+struct Run {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs vigil with args (a minute at most, 64 MiB of output).
+Run run_vigil_process(const std::vector<std::string>& args);
+
 // Runs vigil with args; the output must be a JSON report.
 Scan run_vigil(const std::vector<std::string>& args);
 // vigil scan --root ROOT --format json, then extra.

@@ -15,29 +15,8 @@
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using vigil::collectors::run_program;
-using vigil::collectors::RunOptions;
 using vigil::test::TempDir;
 using namespace vigil::e2e;
-
-namespace {
-
-struct Run {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-Run run_cli_process(const std::vector<std::string>& args) {
-  RunOptions opts;
-  opts.timeout = std::chrono::milliseconds(60000);
-  opts.max_output = 64u * 1024u * 1024u;
-  auto r = run_program(VIGIL_BINARY, args, opts);
-  INFO((r.ok() ? std::string() : r.error().message));
-  REQUIRE(r.ok());
-  return {r->exit_code, r->out, r->err};
-}
-
-}  // namespace
 
 TEST_CASE("recorded scans: chain, drift, export and offline verification", "[e2e]") {
   TempDir host;
@@ -64,27 +43,27 @@ TEST_CASE("recorded scans: chain, drift, export and offline verification", "[e2e
   CHECK(second.report.at("recorded").at("sequence").as_int64() == 2);
   CHECK(second.report.at("recorded").at("transitions").as_int64() == 1);
 
-  Run history = run_cli_process({"history", "--state-dir", sd, "--format", "json"});
+  Run history = run_vigil_process({"history", "--state-dir", sd, "--format", "json"});
   CHECK(history.exit_code == 0);
   const auto h = json::parse(history.out);
   REQUIRE(h.as_array().size() == 2);
 
-  Run drift = run_cli_process(
+  Run drift = run_vigil_process(
       {"drift", "--state-dir", sd, "--check", "logging.journal-persistent", "--format", "json"});
   CHECK(drift.exit_code == 0);
   INFO(drift.out);
   CHECK(drift.out.find("\"fail\"") != std::string::npos);
 
-  Run status = run_cli_process({"status", "--state-dir", sd});
+  Run status = run_vigil_process({"status", "--state-dir", sd});
   CHECK(status.exit_code == 0);
   CHECK(status.out.find("2 unshipped") != std::string::npos);
 
   const std::string bundle = state.path() + "/bundle.json";
-  Run exported = run_cli_process({"evidence", "export", "--from", "1h", "--format", "json", "--out", bundle,
-                                  "--state-dir", sd, "--control", "A.8.15"});
+  Run exported = run_vigil_process({"evidence", "export", "--from", "1h", "--format", "json", "--out", bundle,
+                                    "--state-dir", sd, "--control", "A.8.15"});
   INFO(exported.err);
   REQUIRE(exported.exit_code == 0);
-  Run verified = run_cli_process({"verify", bundle, "--key", sd + "/host-key.pub.pem"});
+  Run verified = run_vigil_process({"verify", bundle, "--key", sd + "/host-key.pub.pem"});
   INFO(verified.out << verified.err);
   CHECK(verified.exit_code == 0);
   CHECK(verified.out.find("sequences 1..2") != std::string::npos);
@@ -94,7 +73,7 @@ TEST_CASE("recorded scans: chain, drift, export and offline verification", "[e2e
   SECTION("the same period as OSCAL and as a page") {
     for (const char* f : {"oscal", "html"}) {
       const std::string path = state.path() + "/export." + f;
-      Run r = run_cli_process(
+      Run r = run_vigil_process(
           {"evidence", "export", "--from", "1h", "--format", f, "--out", path, "--state-dir", sd});
       INFO(f << ": " << r.err);
       CHECK(r.exit_code == 0);
@@ -114,19 +93,19 @@ TEST_CASE("recorded scans: chain, drift, export and offline verification", "[e2e
     const auto pos = at + 40;
     text[pos] = text[pos] == 'A' ? 'B' : 'A';
     state.write("/tampered.json", text);
-    Run bad = run_cli_process({"verify", state.path() + "/tampered.json"});
+    Run bad = run_vigil_process({"verify", state.path() + "/tampered.json"});
     CHECK(bad.exit_code == 1);
     CHECK((bad.out + bad.err).find("sequence 2, envelope #2") != std::string::npos);
   }
   SECTION("an empty period, an existing output and a bad control are refused") {
-    CHECK(run_cli_process({"evidence", "export", "--from", "2001-01-01", "--to", "2001-01-02", "--format",
-                           "json", "--out", state.path() + "/empty.json", "--state-dir", sd})
+    CHECK(run_vigil_process({"evidence", "export", "--from", "2001-01-01", "--to", "2001-01-02", "--format",
+                             "json", "--out", state.path() + "/empty.json", "--state-dir", sd})
               .exit_code == 1);
-    CHECK(run_cli_process(
+    CHECK(run_vigil_process(
               {"evidence", "export", "--from", "1h", "--format", "json", "--out", bundle, "--state-dir", sd})
               .exit_code == 2);
-    Run bad = run_cli_process({"evidence", "export", "--from", "1h", "--format", "json", "--out",
-                               state.path() + "/x.json", "--state-dir", sd, "--control", "A.99.1"});
+    Run bad = run_vigil_process({"evidence", "export", "--from", "1h", "--format", "json", "--out",
+                                 state.path() + "/x.json", "--state-dir", sd, "--control", "A.99.1"});
     CHECK(bad.exit_code == 2);
     CHECK(bad.err.find("A.99.1") != std::string::npos);
   }
@@ -163,17 +142,18 @@ TEST_CASE("a retention cap that drops unshipped scans leaves a signed gap record
     INFO(s.err);
     REQUIRE(s.report.at("recorded").is_object());
   }
-  Run status = run_cli_process({"status", "--state-dir", sd, "--format", "json"});
+  Run status = run_vigil_process({"status", "--state-dir", sd, "--format", "json"});
   INFO(status.out);
   CHECK(status.exit_code == 0);
   const std::string bundle = state.path() + "/b.json";
-  Run exported = run_cli_process(
+  Run exported = run_vigil_process(
       {"evidence", "export", "--from", "1h", "--format", "json", "--out", bundle, "--state-dir", sd});
   REQUIRE(exported.exit_code == 0);
-  Run verified = run_cli_process({"verify", bundle});
+  Run verified = run_vigil_process({"verify", bundle});
   INFO(verified.out << verified.err);
   CHECK(verified.exit_code == 0);
   CHECK(verified.out.find("gap record") != std::string::npos);
-  CHECK(run_cli_process({"scan", "--root", host.path(), "--state-dir", sd, "--keep-days", "-1"}).exit_code ==
-        2);
+  CHECK(
+      run_vigil_process({"scan", "--root", host.path(), "--state-dir", sd, "--keep-days", "-1"}).exit_code ==
+      2);
 }

@@ -22,8 +22,6 @@
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using vigil::collectors::run_program;
-using vigil::collectors::RunOptions;
 using vigil::test::fixture_host;
 using vigil::test::TempDir;
 using namespace vigil::e2e;
@@ -368,12 +366,9 @@ TEST_CASE("weak host: every planted weakness is a failure naming its evidence", 
   CHECK(s.verdict("patching.reboot-not-pending") == "not_applicable");  // an image without /run
 
   // The readable report groups by control and shows the offending rows and the fix.
-  RunOptions opts;
-  opts.timeout = std::chrono::milliseconds(60000);
-  auto text = run_program(VIGIL_BINARY, {"scan", "--root", dir.path()}, opts);
-  REQUIRE(text.ok());
-  CHECK(text->exit_code == 1);
-  const std::string& out = text->out;
+  const Run text = run_vigil_process({"scan", "--root", dir.path()});
+  CHECK(text.exit_code == 1);
+  const std::string& out = text.out;
   CHECK(out.find("A.8.2  Privileged access rights") != std::string::npos);
   CHECK(out.find("| name=toor uid=0 shell=/bin/bash file=/etc/passwd line=24") != std::string::npos);
   CHECK(out.find("| name=root uid=0") == std::string::npos);  // compliant rows are not the news
@@ -507,13 +502,7 @@ TEST_CASE("hostile host input ends in error results or warnings, with valid JSON
 TEST_CASE("command line: usage errors, policy errors and --check", "[e2e]") {
   TempDir dir;
   copy_fixture("debian12-stock", dir);
-  auto run = [](std::vector<std::string> args) {
-    RunOptions opts;
-    opts.timeout = std::chrono::milliseconds(60000);
-    auto r = run_program(VIGIL_BINARY, args, opts);
-    REQUIRE(r.ok());
-    return std::move(*r);
-  };
+  const auto run = run_vigil_process;
   CHECK(run({"--version"}).exit_code == 0);
   CHECK(run({"scan", "--help"}).out.find("--root") != std::string::npos);
   CHECK(run({"scan", "--bogus"}).exit_code == 2);
