@@ -1,0 +1,149 @@
+// Enrollment against a fake store: the request carries a proof that verifies
+// with the public key it sends; 201/200 give the enrollment, 401/409 and
+// off-protocol answers are clear errors; enrollment.json round-trips.
+#include "enrollment.hpp"
+
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <functional>
+
+#include "cli.hpp"
+#include "file_io.hpp"
+#include "test_support.hpp"
+
+using namespace vigil;
+using namespace vigil::agent;
+
+namespace {
+
+class FakeStore final : public HttpTransport {
+ public:
+  std::function<HttpResponse(const boost::json::object&)> answer;
+  std::string last_target;
+  Result<HttpResponse> post(const std::string& target, const HttpHeaders& headers, std::string_view body) override {
+    last_target = target;
+    CHECK(headers.at(0).first == "Content-Type");
+    return answer(boost::json::parse(body).as_object());
+  }
+  std::string target(std::string_view path) const override { return std::string(path); }
+};
+
+HttpResponse response(long status, const std::string& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body;
+  return r;
+}
+
+EnrollRequest request() {
+  EnrollRequest r;
+  r.token = "vse_test";
+  r.host = "0123abcd";
+  r.facts = {{"hostname", "web-1"}, {"machine_id", "0123abcd"}, {"agent_version", "0.1.0"}};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("enroll: the request proves the key, and 201 or 200 enrolls", "[enroll]") {
+  auto key = crypto::HostKey::generate();
+  REQUIRE(key.ok());
+  FakeStore store;
+  for (long status : {201L, 200L}) {
+    INFO(status);
+    store.answer = [&](const boost::json::object& o) {
+      CHECK(o.at("token").as_string() == "vse_test");
+      CHECK(o.at("host").as_string() == "0123abcd");
+      CHECK(o.at("facts").as_object().at("hostname").as_string() == "web-1");
+      auto pub = crypto::PublicKey::from_pem(std::string(o.at("public_key").as_string()), "request");
+      REQUIRE(pub.ok());
+      CHECK(pub->key_id() == key->key_id());
+      auto proof = crypto::base64_decode(std::string(o.at("proof").as_string()));
+      REQUIRE(proof.ok());
+      CHECK(pub->verify(enroll_proof_message("0123abcd", "vse_test"), *proof));
+      CHECK_FALSE(pub->verify(enroll_proof_message("0123abcd", "vse_other"), *proof));
+      return response(status, boost::json::serialize(boost::json::object{
+                                  {"host_id", "h-42"}, {"key_id", key->key_id()}, {"enrolled_at", "2026-12-02T10:00:00Z"}}));
+    };
+    auto e = enroll_host(store, *key, request());
+    INFO((e ? "" : e.error().message));
+    REQUIRE(e.ok());
+    CHECK(store.last_target == "/v1/enroll");
+    CHECK(e->host_id == "h-42");
+    CHECK(e->key_id == key->key_id());
+    CHECK(e->host == "0123abcd");
+    CHECK(e->enrolled_at == "2026-12-02T10:00:00Z");
+  }
+}
+
+TEST_CASE("enroll: refusals and off-protocol answers are clear errors", "[enroll]") {
+  auto key = crypto::HostKey::generate();
+  REQUIRE(key.ok());
+  FakeStore store;
+  struct Case {
+    long status;
+    std::string body;
+    const char* says;
+  };
+  const std::string err401 = R"({"error":{"status":401,"code":"unauthorized","message":"token expired"}})";
+  const std::string err409 = R"({"error":{"status":409,"code":"conflict","message":"enrolled with key 3f2a"}})";
+  for (const Case& c :
+       {Case{401, err401, "token expired"}, Case{409, err409, "allow-rekey"}, Case{500, "oops", "500"},
+        Case{201, "not json", "not a JSON object"}, Case{201, R"({"key_id":"x"})", "host_id"},
+        Case{201, R"({"host_id":"h\"1","key_id":"x"})", "not a valid host id"},
+        Case{201, R"({"host_id":"h-1","key_id":"beef"})", "not this host's key"}}) {
+    INFO(c.status << " " << c.body);
+    store.answer = [&](const boost::json::object&) { return response(c.status, c.body); };
+    auto e = enroll_host(store, *key, request());
+    REQUIRE_FALSE(e.ok());
+    CHECK_THAT(e.error().message, Catch::Contains(c.says));
+  }
+  store.answer = [&](const boost::json::object&) { return response(409, err409); };
+  CHECK_THAT(enroll_host(store, *key, request()).error().message, Catch::Contains("enrolled with key 3f2a"));
+  auto empty = request();
+  empty.token.clear();
+  CHECK_FALSE(enroll_host(store, *key, empty).ok());
+}
+
+TEST_CASE("enroll: enrollment.json is written atomically 0644 and read back", "[enroll]") {
+  test::TempDir dir;
+  Enrollment e;
+  e.store = "https://store.example:8443";
+  e.host_id = "h-42";
+  e.key_id = std::string(64, 'a');
+  e.host = "0123abcd";
+  e.enrolled_at = "2026-12-02T10:00:00Z";
+  e.tls = TlsOptions{"/etc/vigil/ca.pem", "sha256//x", "/etc/vigil/c.pem", "/etc/vigil/k.pem"};
+  CHECK(load_enrollment(dir.path()).is(Errc::not_found));
+  REQUIRE(save_enrollment(dir.path(), e).ok());
+  struct stat st {};
+  REQUIRE(::stat((dir.path() + "/enrollment.json").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0644);
+  auto back = load_enrollment(dir.path());
+  REQUIRE(back.ok());
+  CHECK(back->store == e.store);
+  CHECK(back->host_id == e.host_id);
+  CHECK(back->key_id == e.key_id);
+  CHECK(back->tls.ca_file == e.tls.ca_file);
+  CHECK(back->tls.pinned_public_key == e.tls.pinned_public_key);
+  CHECK(back->tls.client_key == e.tls.client_key);
+  CHECK_THAT(parse_enrollment("{}", "x.json").error().message, Catch::Contains("x.json") && Catch::Contains("store"));
+  CHECK_FALSE(parse_enrollment(R"({"store":"s","host_id":"a b","key_id":"k"})", "x").ok());
+}
+
+TEST_CASE("enroll: vigil ship refuses clearly when the host is not enrolled", "[enroll]") {
+  test::TempDir dir;
+  std::ostringstream out, err;
+  const int rc = run_cli({"vigil", "ship", "--state-dir", dir.path()}, out, err);
+  CHECK(rc == kExitUsage);
+  CHECK_THAT(err.str(), Catch::Contains("not enrolled") && Catch::Contains("vigil enroll"));
+  std::ostringstream out2, err2;
+  CHECK(run_cli({"vigil", "enroll", "--store", "http://store", "--token", "t", "--state-dir", dir.path()}, out2,
+                err2) == kExitUsage);
+  CHECK_THAT(err2.str(), Catch::Contains("https"));
+  std::ostringstream out3, err3;
+  CHECK(run_cli({"vigil", "ship", "--help"}, out3, err3) == kExitOk);
+  CHECK_THAT(out3.str(), Catch::Contains("Exit codes"));
+}
