@@ -56,7 +56,8 @@ Options:
 
 The TLS options are kept in enrollment.json and used by `vigil ship`.
 Exit codes: 0 enrolled, 2 usage or local problem, 3 the store could not be
-reached, 4 the store refused the enrollment (the message says why).
+reached (connection, timeout), 4 the store refused the enrollment or its
+certificate was not accepted (the message says which).
 )";
 
 constexpr const char* kShipHelp = R"(Usage: vigil ship [options]
