@@ -246,7 +246,7 @@ struct HttpClient::Impl {
     if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
     if (body) {
       if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_POST, 1L);
-      if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data());
+      if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->empty() ? "" : body->data());
       if (rc == CURLE_OK)
         rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
     } else if (rc == CURLE_OK) {
