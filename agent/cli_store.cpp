@@ -84,6 +84,10 @@ Exit codes: 0 the outbox is empty and the store acknowledged everything sent,
 printed), 4 the store refused the request or answered outside the protocol.
 )";
 
+std::string count(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 int fail(std::ostream& err, const std::string& msg, int code) {
   err << "vigil: " << terminal_safe(msg, true) << "\n";
   return code;
@@ -288,11 +292,12 @@ int cmd_ship(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     out << pretty_json(o);
   } else {
     out << "Shipped to " << terminal_safe(enrollment->store) << " (host id " << terminal_safe(enrollment->host_id)
-        << "): " << r.sent << " envelopes in " << r.batches << " batches: " << r.accepted << " accepted, "
+        << "): " << count(r.sent, "envelope", "envelopes") << " in " << count(r.batches, "batch", "batches") << ": " << r.accepted
+        << " accepted, "
         << r.duplicate << " duplicate, " << r.rejected << " rejected (set aside)\n";
     for (const auto& x : r.rejections)
       out << "  rejected: sequence " << x.sequence << ": " << terminal_safe(x.reason) << "\n";
-    out << "Outbox:     " << left << " envelopes left\n";
+    out << "Outbox:     " << (left < 0 ? std::string("?") : std::to_string(left)) << " left to send\n";
   }
   if (r.error) {
     err << "vigil: ship stopped: " << terminal_safe(r.error->message, true) << "\n";

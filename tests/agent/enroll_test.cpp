@@ -11,10 +11,12 @@
 
 #include "cli.hpp"
 #include "file_io.hpp"
+#include "agent/cache_test_support.hpp"
 #include "test_support.hpp"
 
 using namespace vigil;
 using namespace vigil::agent;
+using vigil::agent::Verdict;
 
 namespace {
 
@@ -146,4 +148,47 @@ TEST_CASE("enroll: vigil ship refuses clearly when the host is not enrolled", "[
   std::ostringstream out3, err3;
   CHECK(run_cli({"vigil", "ship", "--help"}, out3, err3) == kExitOk);
   CHECK_THAT(out3.str(), Catch::Contains("Exit codes"));
+}
+
+TEST_CASE("enroll: vigil status shows set-aside envelopes with the reason, and the enrollment", "[enroll]") {
+  test::TempDir dir;
+  std::int64_t clock = 1'700'000'000'000;
+  {
+    auto cache = test::open_ok(test::options(dir.path(), &clock));
+    test::ScanFactory f(2);
+    for (int i = 0; i < 4; ++i) test::record(cache, f, {Verdict::pass, Verdict::fail}, ++clock);
+    auto first = cache.unshipped_envelopes(0, 2);
+    REQUIRE(first.ok());
+    REQUIRE(first->size() == 2);
+    CHECK((*first)[0].sequence == 1);
+    CHECK((*first)[1].sequence == 2);
+    CHECK_FALSE((*first)[0].bytes.empty());
+    REQUIRE(cache.mark_shipped(1, clock).ok());
+    REQUIRE(cache.set_aside(2, "rejected by the store: fork at 2").ok());
+    auto rest = cache.unshipped_envelopes(0, 10);
+    REQUIRE(rest.ok());
+    REQUIRE(rest->size() == 2);
+    CHECK((*rest)[0].sequence == 3);
+    CHECK(cache.unshipped_envelopes(3, 10)->size() == 1);
+  }
+  std::ostringstream out, err;
+  REQUIRE(run_cli({"vigil", "status", "--state-dir", dir.path()}, out, err) == kExitOk);
+  CHECK_THAT(out.str(), Catch::Contains("sequence 2") && Catch::Contains("fork at 2"));
+  CHECK_THAT(out.str(), Catch::Contains("not enrolled"));
+  Enrollment e;
+  e.store = "https://store.example";
+  e.host_id = "h-42";
+  e.key_id = "k";
+  REQUIRE(save_enrollment(dir.path(), e).ok());
+  std::ostringstream out2, err2;
+  REQUIRE(run_cli({"vigil", "status", "--state-dir", dir.path(), "--format", "json"}, out2, err2) == kExitOk);
+  auto v = boost::json::parse(out2.str()).as_object();
+  CHECK(v.at("enrollment").as_object().at("host_id").as_string() == "h-42");
+  REQUIRE(v.at("set_aside_envelopes").as_array().size() == 1);
+  CHECK(v.at("set_aside_envelopes").as_array()[0].as_object().at("reason").as_string() ==
+        "rejected by the store: fork at 2");
+  CHECK(v.at("last_shipped_at").is_string());
+  std::ostringstream out3, err3;
+  REQUIRE(run_cli({"vigil", "status", "--state-dir", dir.path()}, out3, err3) == kExitOk);
+  CHECK_THAT(out3.str(), Catch::Contains("https://store.example, host id h-42; last shipped"));
 }
