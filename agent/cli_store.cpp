@@ -14,8 +14,8 @@
 #include "cli_args.hpp"
 #include "crypto.hpp"
 #include "engine.hpp"
-#include "file_io.hpp"
 #include "enrollment.hpp"
+#include "file_io.hpp"
 #include "http_client.hpp"
 #include "report.hpp"
 #include "shipper.hpp"
@@ -98,7 +98,8 @@ Result<std::int64_t> timeout_seconds(const CliArgs& a, std::int64_t def) {
   if (!v) return def;
   auto n = parse_int(*v);
   if (!n || *n < 1 || *n > 3600)
-    return make_error(Errc::invalid, "--timeout must be a number of seconds from 1 to 3600, not '" + *v + "'");
+    return make_error(Errc::invalid,
+                      "--timeout must be a number of seconds from 1 to 3600, not '" + *v + "'");
   return *n;
 }
 
@@ -138,9 +139,9 @@ json::object enroll_facts(const json::object& host) {
 }  // namespace
 
 int cmd_enroll(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = parse_cli_args(argv, 2,
-                             {"store", "token", "token-file", "ca", "pin", "client-cert", "client-key", "state-dir",
-                              "timeout"});
+  auto args = parse_cli_args(
+      argv, 2,
+      {"store", "token", "token-file", "ca", "pin", "client-cert", "client-key", "state-dir", "timeout"});
   if (!args) return cli_usage_error(err, args.error().message, "enroll ");
   if (args->help) {
     out << kEnrollHelp;
@@ -152,7 +153,8 @@ int cmd_enroll(const std::vector<std::string>& argv, std::ostream& out, std::ost
   if (!store) return cli_usage_error(err, "--store URL is required", "enroll ");
   std::string token;
   if (auto t = args->get("token")) {
-    if (args->has("token-file")) return cli_usage_error(err, "give --token or --token-file, not both", "enroll ");
+    if (args->has("token-file"))
+      return cli_usage_error(err, "give --token or --token-file, not both", "enroll ");
     token = *t;
   } else if (auto tf = args->get("token-file")) {
     auto text = vigil::read_file(*tf, vigil::ReadOptions{4096, true});
@@ -200,9 +202,9 @@ int cmd_enroll(const std::vector<std::string>& argv, std::ostream& out, std::ost
   enrolled->tls = ho.tls;
   if (Status s = save_enrollment(state_dir, *enrolled); !s)
     return fail(err, "enrolled, but " + s.error().message, kExitUsage);
-  out << "Enrolled with " << terminal_safe(*store) << ": host id " << terminal_safe(enrolled->host_id) << ", host "
-      << terminal_safe(enrolled->host) << ", key " << enrolled->key_id << "\nWrote " << terminal_safe(state_dir)
-      << "/" << kEnrollmentFile << "\n";
+  out << "Enrolled with " << terminal_safe(*store) << ": host id " << terminal_safe(enrolled->host_id)
+      << ", host " << terminal_safe(enrolled->host) << ", key " << enrolled->key_id << "\nWrote "
+      << terminal_safe(state_dir) << "/" << kEnrollmentFile << "\n";
   return kExitOk;
 }
 
@@ -250,7 +252,8 @@ int cmd_ship(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   ho.tls = enrollment->tls;
   ho.total_timeout = std::chrono::seconds(*timeout);
   auto client = HttpClient::create(ho);
-  if (!client) return fail(err, state_dir + "/" + kEnrollmentFile + ": " + client.error().message, kExitUsage);
+  if (!client)
+    return fail(err, state_dir + "/" + kEnrollmentFile + ": " + client.error().message, kExitUsage);
   CacheOptions co;
   co.state_dir = state_dir;
   auto cache = Cache::open(co);
@@ -277,24 +280,25 @@ int cmd_ship(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     json::array rejections;
     for (const auto& x : r.rejections)
       rejections.push_back(json::object{{"sequence", x.sequence}, {"reason", x.reason}});
-    json::object o{{"store", enrollment->store},
-                   {"host_id", enrollment->host_id},
-                   {"batches", r.batches},
-                   {"sent", r.sent},
-                   {"accepted", r.accepted},
-                   {"duplicate", r.duplicate},
-                   {"rejected", r.rejected},
-                   {"rejections", std::move(rejections)},
-                   {"outbox_left", left},
-                   {"error", r.error ? json::value(r.error->message) : json::value(nullptr)},
-                   {"retry_after_ms", r.retry_after ? json::value(r.retry_after->count()) : json::value(nullptr)},
-                   {"exit_code", rc}};
+    json::object o{
+        {"store", enrollment->store},
+        {"host_id", enrollment->host_id},
+        {"batches", r.batches},
+        {"sent", r.sent},
+        {"accepted", r.accepted},
+        {"duplicate", r.duplicate},
+        {"rejected", r.rejected},
+        {"rejections", std::move(rejections)},
+        {"outbox_left", left},
+        {"error", r.error ? json::value(r.error->message) : json::value(nullptr)},
+        {"retry_after_ms", r.retry_after ? json::value(r.retry_after->count()) : json::value(nullptr)},
+        {"exit_code", rc}};
     out << pretty_json(o);
   } else {
-    out << "Shipped to " << terminal_safe(enrollment->store) << " (host id " << terminal_safe(enrollment->host_id)
-        << "): " << count(r.sent, "envelope", "envelopes") << " in " << count(r.batches, "batch", "batches") << ": " << r.accepted
-        << " accepted, "
-        << r.duplicate << " duplicate, " << r.rejected << " rejected (set aside)\n";
+    out << "Shipped to " << terminal_safe(enrollment->store) << " (host id "
+        << terminal_safe(enrollment->host_id) << "): " << count(r.sent, "envelope", "envelopes") << " in "
+        << count(r.batches, "batch", "batches") << ": " << r.accepted << " accepted, " << r.duplicate
+        << " duplicate, " << r.rejected << " rejected (set aside)\n";
     for (const auto& x : r.rejections)
       out << "  rejected: sequence " << x.sequence << ": " << terminal_safe(x.reason) << "\n";
     out << "Outbox:     " << (left < 0 ? std::string("?") : std::to_string(left)) << " left to send\n";

@@ -1,9 +1,8 @@
 // Enrollment with vigil-store and enrollment.json (see enrollment.hpp).
 #include "enrollment.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "file_io.hpp"
 #include "shipper.hpp"
@@ -19,8 +18,8 @@ namespace {
 // plain token is taken from the store.
 bool valid_host_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c == ':';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == ':';
   });
 }
 
@@ -42,8 +41,8 @@ std::string enrollment_to_json(const Enrollment& e) {
                    {"pinned_public_key", e.tls.pinned_public_key},
                    {"client_cert", e.tls.client_cert},
                    {"client_key", e.tls.client_key}};
-  json::object o{{"store", e.store},     {"host_id", e.host_id},         {"key_id", e.key_id},
-                 {"host", e.host},       {"enrolled_at", e.enrolled_at}, {"tls", std::move(tls)}};
+  json::object o{{"store", e.store}, {"host_id", e.host_id},         {"key_id", e.key_id},
+                 {"host", e.host},   {"enrolled_at", e.enrolled_at}, {"tls", std::move(tls)}};
   return json::serialize(o) + "\n";
 }
 
@@ -59,21 +58,22 @@ Result<Enrollment> parse_enrollment(std::string_view text, const std::string& wh
     std::string* into;
     bool required;
   };
-  for (const Field& f : {Field{"store", &e.store, true}, Field{"host_id", &e.host_id, true},
-                         Field{"key_id", &e.key_id, true}, Field{"host", &e.host, false},
-                         Field{"enrolled_at", &e.enrolled_at, false}}) {
+  for (const Field& f :
+       {Field{"store", &e.store, true}, Field{"host_id", &e.host_id, true}, Field{"key_id", &e.key_id, true},
+        Field{"host", &e.host, false}, Field{"enrolled_at", &e.enrolled_at, false}}) {
     auto s = string_field(o, f.name, where, f.required);
     if (!s) return s.error();
     *f.into = std::move(*s);
   }
-  if (!valid_host_id(e.host_id)) return make_error(Errc::parse, where + ": \"host_id\" is not a valid host id");
+  if (!valid_host_id(e.host_id))
+    return make_error(Errc::parse, where + ": \"host_id\" is not a valid host id");
   if (const auto* t = o.if_contains("tls"); t != nullptr && !t->is_null()) {
     if (!t->is_object()) return make_error(Errc::parse, where + ": \"tls\" is not an object");
     const std::string tw = where + ": tls";
-    for (const Field& f : {Field{"ca_file", &e.tls.ca_file, false},
-                           Field{"pinned_public_key", &e.tls.pinned_public_key, false},
-                           Field{"client_cert", &e.tls.client_cert, false},
-                           Field{"client_key", &e.tls.client_key, false}}) {
+    for (const Field& f :
+         {Field{"ca_file", &e.tls.ca_file, false},
+          Field{"pinned_public_key", &e.tls.pinned_public_key, false},
+          Field{"client_cert", &e.tls.client_cert, false}, Field{"client_key", &e.tls.client_key, false}}) {
       auto s = string_field(t->as_object(), f.name, tw, false);
       if (!s) return s.error();
       *f.into = std::move(*s);
@@ -110,7 +110,8 @@ Result<std::string> enroll_request_body(const crypto::HostKey& key, const Enroll
   return json::serialize(o);
 }
 
-Result<Enrollment> enroll_host(HttpTransport& transport, const crypto::HostKey& key, const EnrollRequest& req) {
+Result<Enrollment> enroll_host(HttpTransport& transport, const crypto::HostKey& key,
+                               const EnrollRequest& req) {
   if (req.token.empty()) return make_error(Errc::invalid, "the enrollment token is empty");
   auto body = enroll_request_body(key, req);
   if (!body) return body.error();
@@ -119,13 +120,16 @@ Result<Enrollment> enroll_host(HttpTransport& transport, const crypto::HostKey& 
   if (!resp) return make_error(resp.error().code, "POST " + target + ": " + resp.error().message);
   const std::string what = "POST " + target + ": the store answered " + std::to_string(resp->status) + ": ";
   if (resp->status == 401)
-    return make_error(Errc::invalid, what + store_error_message(*resp) +
-                                         " (the token is unknown, revoked, expired or used up: ask for a new one)");
+    return make_error(Errc::invalid,
+                      what + store_error_message(*resp) +
+                          " (the token is unknown, revoked, expired or used up: ask for a new one)");
   if (resp->status == 409)
-    return make_error(Errc::invalid, what + store_error_message(*resp) +
-                                         " (this host is enrolled with another key; an admin can allow the new "
-                                         "key with `vigil-store host allow-rekey HOST_ID`)");
-  if (resp->status != 200 && resp->status != 201) return make_error(Errc::invalid, what + store_error_message(*resp));
+    return make_error(Errc::invalid,
+                      what + store_error_message(*resp) +
+                          " (this host is enrolled with another key; an admin can allow the new "
+                          "key with `vigil-store host allow-rekey HOST_ID`)");
+  if (resp->status != 200 && resp->status != 201)
+    return make_error(Errc::invalid, what + store_error_message(*resp));
   const std::string where = "the store's answer to POST " + target;
   json::error_code ec;
   json::value v = json::parse(resp->body, ec);
@@ -134,7 +138,8 @@ Result<Enrollment> enroll_host(HttpTransport& transport, const crypto::HostKey& 
   auto host_id = string_field(v.as_object(), "host_id", where, true);
   if (!host_id) return host_id.error();
   if (!valid_host_id(*host_id))
-    return make_error(Errc::parse, where + ": host_id '" + terminal_safe(*host_id) + "' is not a valid host id");
+    return make_error(Errc::parse,
+                      where + ": host_id '" + terminal_safe(*host_id) + "' is not a valid host id");
   auto key_id = string_field(v.as_object(), "key_id", where, true);
   if (!key_id) return key_id.error();
   if (*key_id != key.key_id())

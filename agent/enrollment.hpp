@@ -35,8 +35,8 @@ Result<Enrollment> load_enrollment(const std::string& state_dir);
 
 struct EnrollRequest {
   std::string token;
-  std::string host;            // host identity (host_identity of the system_info row)
-  boost::json::object facts;   // hostname, os, machine_id, agent_version
+  std::string host;           // host identity (host_identity of the system_info row)
+  boost::json::object facts;  // hostname, os, machine_id, agent_version
 };
 
 // "vigil-enroll-v1\n" + host + "\n" + token: what the proof signs.
@@ -47,6 +47,7 @@ Result<std::string> enroll_request_body(const crypto::HostKey& key, const Enroll
 // with this key); the Enrollment has host_id, key_id, host and enrolled_at
 // (the caller adds the store URL and TLS options). 401 and 409 come back as
 // Errc::invalid with the store's message and what to do.
-Result<Enrollment> enroll_host(HttpTransport& transport, const crypto::HostKey& key, const EnrollRequest& req);
+Result<Enrollment> enroll_host(HttpTransport& transport, const crypto::HostKey& key,
+                               const EnrollRequest& req);
 
 }  // namespace vigil::agent

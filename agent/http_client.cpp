@@ -72,7 +72,8 @@ Result<std::pair<std::string, std::string>> split_store_url(std::string_view url
   if (scheme == "http")
     return make_error(Errc::invalid, where + ": plain http is refused; the store is reached over https only");
   if (scheme != "https") return make_error(Errc::invalid, where + ": scheme '" + scheme + "' is not https");
-  if (has_space_or_control(url)) return make_error(Errc::invalid, where + ": contains spaces or control characters");
+  if (has_space_or_control(url))
+    return make_error(Errc::invalid, where + ": contains spaces or control characters");
   std::string_view rest = url.substr(scheme_end + 3);
   if (rest.find_first_of("?#") != std::string_view::npos)
     return make_error(Errc::invalid, where + ": a query or fragment is not allowed");
@@ -196,13 +197,15 @@ struct HttpClient::Impl {
       case CURLE_SSL_CACERT_BADFILE:
         return make_error(Errc::invalid, url + ": the CA file could not be used: " + detail);
       case CURLE_SSL_CERTPROBLEM:
-        return make_error(Errc::invalid, url + ": the client certificate or key could not be used: " + detail);
+        return make_error(Errc::invalid,
+                          url + ": the client certificate or key could not be used: " + detail);
       case CURLE_COULDNT_RESOLVE_HOST:
         return make_error(Errc::io, "could not resolve the host of " + url + ": " + detail);
       case CURLE_COULDNT_CONNECT:
         return make_error(Errc::io, "could not connect to " + url + ": " + detail);
       case CURLE_OPERATION_TIMEDOUT:
-        return make_error(Errc::timeout, url + ": timed out after " + std::to_string(opts.total_timeout.count()) +
+        return make_error(Errc::timeout, url + ": timed out after " +
+                                             std::to_string(opts.total_timeout.count()) +
                                              " ms (or the connection stalled): " + detail);
       case CURLE_UNSUPPORTED_PROTOCOL:
         return make_error(Errc::invalid, url + ": refused: only https is allowed: " + detail);

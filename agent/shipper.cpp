@@ -1,9 +1,8 @@
 // The outbox drain (see shipper.hpp, docs/store-api.md "Ingest").
 #include "shipper.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <random>
 
@@ -24,7 +23,9 @@ std::int64_t system_now_s() {
       .count();
 }
 
-bool transient_status(long status) { return status == 408 || status == 429 || status >= 500; }
+bool transient_status(long status) {
+  return status == 408 || status == 429 || status >= 500;
+}
 
 const char* status_hint(long status) {
   switch (status) {
@@ -52,8 +53,8 @@ RandomUpTo system_random() {
   };
 }
 
-std::chrono::milliseconds backoff_delay(unsigned attempt, const RandomUpTo& random, std::chrono::milliseconds base,
-                                        std::chrono::milliseconds cap) {
+std::chrono::milliseconds backoff_delay(unsigned attempt, const RandomUpTo& random,
+                                        std::chrono::milliseconds base, std::chrono::milliseconds cap) {
   const std::int64_t c = std::max<std::int64_t>(0, cap.count());
   std::int64_t ceiling = std::max<std::int64_t>(0, base.count());
   // Doubling stops at the cap, so a long outage cannot overflow.
@@ -93,7 +94,8 @@ Result<std::vector<EnvelopeAnswer>> parse_evidence_response(std::string_view bod
   if (ec) return bad("not JSON (" + ec.message() + ")");
   if (!v.is_object()) return bad("not a JSON object");
   const auto& o = v.as_object();
-  if (const auto* h = o.if_contains("host_id"); h != nullptr && (!h->is_string() || h->get_string() != host_id))
+  if (const auto* h = o.if_contains("host_id");
+      h != nullptr && (!h->is_string() || h->get_string() != host_id))
     return bad("host_id is not this host's ('" + host_id + "')");
   const auto* results = o.if_contains("results");
   if (results == nullptr || !results->is_array()) return bad("no \"results\" array");
@@ -105,9 +107,11 @@ Result<std::vector<EnvelopeAnswer>> parse_evidence_response(std::string_view bod
     if (index == nullptr || !index->is_int64()) return bad("a result without an integer \"index\"");
     const std::int64_t i = index->as_int64();
     if (i < 0 || static_cast<std::uint64_t>(i) >= batch.size())
-      return bad("result index " + std::to_string(i) + " is outside the batch of " + std::to_string(batch.size()));
+      return bad("result index " + std::to_string(i) + " is outside the batch of " +
+                 std::to_string(batch.size()));
     const auto& env = batch[static_cast<std::size_t>(i)];
-    const std::string where = "result " + std::to_string(i) + " (sequence " + std::to_string(env.sequence) + ")";
+    const std::string where =
+        "result " + std::to_string(i) + " (sequence " + std::to_string(env.sequence) + ")";
     if (answers[static_cast<std::size_t>(i)]) return bad(where + " is answered twice");
     if (const auto* s = r.if_contains("sequence");
         s != nullptr && !s->is_null() && (!s->is_int64() || s->as_int64() != env.sequence))
@@ -138,8 +142,8 @@ Result<std::vector<EnvelopeAnswer>> parse_evidence_response(std::string_view bod
   out.reserve(batch.size());
   for (std::size_t i = 0; i < answers.size(); ++i) {
     if (!answers[i])
-      return bad("no result for index " + std::to_string(i) + " (sequence " + std::to_string(batch[i].sequence) +
-                 ")");
+      return bad("no result for index " + std::to_string(i) + " (sequence " +
+                 std::to_string(batch[i].sequence) + ")");
     out.push_back(std::move(*answers[i]));
   }
   return out;
@@ -211,8 +215,8 @@ Shipper::Outcome Shipper::send_batch(const std::vector<EnvelopeRecord>& batch, D
     return {};
   }
   headers.emplace_back("Authorization", *auth);
-  const std::string what = "POST " + target + " (" + std::to_string(batch.size()) + " envelopes from sequence " +
-                           std::to_string(batch.front().sequence) + ")";
+  const std::string what = "POST " + target + " (" + std::to_string(batch.size()) +
+                           " envelopes from sequence " + std::to_string(batch.front().sequence) + ")";
 
   auto resp = transport_.post(target, headers, body);
   if (!resp) {
@@ -231,8 +235,9 @@ Shipper::Outcome Shipper::send_batch(const std::vector<EnvelopeRecord>& batch, D
     return {};
   }
   if (resp->status != 200) {
-    report.error = make_error(Errc::invalid, what + ": the store refused it with " + std::to_string(resp->status) +
-                                                 ": " + store_error_message(*resp) + status_hint(resp->status));
+    report.error =
+        make_error(Errc::invalid, what + ": the store refused it with " + std::to_string(resp->status) +
+                                      ": " + store_error_message(*resp) + status_hint(resp->status));
     return {};
   }
   auto answers = parse_evidence_response(resp->body, opts_.host_id, batch);

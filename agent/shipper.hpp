@@ -35,10 +35,10 @@ std::chrono::milliseconds backoff_delay(unsigned attempt, const RandomUpTo& rand
                                         std::chrono::milliseconds cap = kBackoffCap);
 
 struct ShipperOptions {
-  std::string host_id;                       // the store's id for this host (enrollment.json)
-  std::size_t batch_count = 100;             // envelopes per request (the store takes at most 1000)
+  std::string host_id;                         // the store's id for this host (enrollment.json)
+  std::size_t batch_count = 100;               // envelopes per request (the store takes at most 1000)
   std::size_t batch_bytes = 8u * 1024 * 1024;  // envelope bytes per request; a bigger envelope goes alone
-  bool gzip = true;                          // Content-Encoding: gzip request bodies
+  bool gzip = true;                            // Content-Encoding: gzip request bodies
   // Unix seconds for the request signature and Retry-After dates; the system clock when empty.
   std::function<std::int64_t()> now_s;
   RandomUpTo random;  // system_random() when empty

@@ -1,17 +1,16 @@
 // Enrollment against a fake store: the request carries a proof that verifies
 // with the public key it sends; 201/200 give the enrollment, 401/409 and
 // off-protocol answers are clear errors; enrollment.json round-trips.
-#include "enrollment.hpp"
-
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <functional>
 
-#include "cli.hpp"
-#include "file_io.hpp"
 #include "agent/cache_test_support.hpp"
+#include "cli.hpp"
+#include "enrollment.hpp"
+#include "file_io.hpp"
 #include "test_support.hpp"
 
 using namespace vigil;
@@ -24,7 +23,8 @@ class FakeStore final : public HttpTransport {
  public:
   std::function<HttpResponse(const boost::json::object&)> answer;
   std::string last_target;
-  Result<HttpResponse> post(const std::string& target, const HttpHeaders& headers, std::string_view body) override {
+  Result<HttpResponse> post(const std::string& target, const HttpHeaders& headers,
+                            std::string_view body) override {
     last_target = target;
     CHECK(headers.at(0).first == "Content-Type");
     return answer(boost::json::parse(body).as_object());
@@ -66,8 +66,10 @@ TEST_CASE("enroll: the request proves the key, and 201 or 200 enrolls", "[enroll
       REQUIRE(proof.ok());
       CHECK(pub->verify(enroll_proof_message("0123abcd", "vse_test"), *proof));
       CHECK_FALSE(pub->verify(enroll_proof_message("0123abcd", "vse_other"), *proof));
-      return response(status, boost::json::serialize(boost::json::object{
-                                  {"host_id", "h-42"}, {"key_id", key->key_id()}, {"enrolled_at", "2026-12-02T10:00:00Z"}}));
+      return response(
+          status,
+          boost::json::serialize(boost::json::object{
+              {"host_id", "h-42"}, {"key_id", key->key_id()}, {"enrolled_at", "2026-12-02T10:00:00Z"}}));
     };
     auto e = enroll_host(store, *key, request());
     INFO((e ? "" : e.error().message));
@@ -90,7 +92,8 @@ TEST_CASE("enroll: refusals and off-protocol answers are clear errors", "[enroll
     const char* says;
   };
   const std::string err401 = R"({"error":{"status":401,"code":"unauthorized","message":"token expired"}})";
-  const std::string err409 = R"({"error":{"status":409,"code":"conflict","message":"enrolled with key 3f2a"}})";
+  const std::string err409 =
+      R"({"error":{"status":409,"code":"conflict","message":"enrolled with key 3f2a"}})";
   for (const Case& c :
        {Case{401, err401, "token expired"}, Case{409, err409, "allow-rekey"}, Case{500, "oops", "500"},
         Case{201, "not json", "not a JSON object"}, Case{201, R"({"key_id":"x"})", "host_id"},
@@ -131,7 +134,8 @@ TEST_CASE("enroll: enrollment.json is written atomically 0644 and read back", "[
   CHECK(back->tls.ca_file == e.tls.ca_file);
   CHECK(back->tls.pinned_public_key == e.tls.pinned_public_key);
   CHECK(back->tls.client_key == e.tls.client_key);
-  CHECK_THAT(parse_enrollment("{}", "x.json").error().message, Catch::Contains("x.json") && Catch::Contains("store"));
+  CHECK_THAT(parse_enrollment("{}", "x.json").error().message,
+             Catch::Contains("x.json") && Catch::Contains("store"));
   CHECK_FALSE(parse_enrollment(R"({"store":"s","host_id":"a b","key_id":"k"})", "x").ok());
 }
 
@@ -142,8 +146,8 @@ TEST_CASE("enroll: vigil ship refuses clearly when the host is not enrolled", "[
   CHECK(rc == kExitUsage);
   CHECK_THAT(err.str(), Catch::Contains("not enrolled") && Catch::Contains("vigil enroll"));
   std::ostringstream out2, err2;
-  CHECK(run_cli({"vigil", "enroll", "--store", "http://store", "--token", "t", "--state-dir", dir.path()}, out2,
-                err2) == kExitUsage);
+  CHECK(run_cli({"vigil", "enroll", "--store", "http://store", "--token", "t", "--state-dir", dir.path()},
+                out2, err2) == kExitUsage);
   CHECK_THAT(err2.str(), Catch::Contains("https"));
   std::ostringstream out3, err3;
   CHECK(run_cli({"vigil", "ship", "--help"}, out3, err3) == kExitOk);

@@ -36,8 +36,16 @@ struct TlsServer {
   TlsServer(const std::string& cert, const std::string& key, std::vector<std::string> extra = {}) {
     for (int attempt = 0; attempt < 5; ++attempt) {
       port = test::free_loopback_port();
-      std::vector<std::string> argv{"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port),
-                                    "-cert", cert, "-key", key, "-www", "-quiet"};
+      std::vector<std::string> argv{"/usr/bin/openssl",
+                                    "s_server",
+                                    "-accept",
+                                    "127.0.0.1:" + std::to_string(port),
+                                    "-cert",
+                                    cert,
+                                    "-key",
+                                    key,
+                                    "-www",
+                                    "-quiet"};
       argv.insert(argv.end(), extra.begin(), extra.end());
       proc = std::make_unique<test::BackgroundProcess>(argv);
       if (proc->wait_for_port(port)) return;
@@ -67,10 +75,12 @@ std::string pin_of(const std::string& cert_path) {
   unsigned char* der = nullptr;
   const int len = i2d_PUBKEY(X509_get0_pubkey(x), &der);
   REQUIRE(len > 0);
-  const auto digest = crypto::sha256(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)));
+  const auto digest =
+      crypto::sha256(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)));
   OPENSSL_free(der);
   X509_free(x);
-  return "sha256//" + crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  return "sha256//" +
+         crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 }  // namespace
@@ -122,7 +132,8 @@ TEST_CASE("http_client: TLS to a real server: the right CA works, others are ref
   }
 }
 
-TEST_CASE("http_client: plain http, bad URLs and bad options are refused before connecting", "[http_client]") {
+TEST_CASE("http_client: plain http, bad URLs and bad options are refused before connecting",
+          "[http_client]") {
   struct Case {
     const char* url;
     const char* says;
@@ -196,11 +207,11 @@ TEST_CASE("http_client: Retry-After as seconds or an HTTP-date", "[http_client]"
     const char* value;
     std::optional<std::int64_t> delay;
   };
-  for (const Case& c : {Case{"120", 120}, Case{" 5 ", 5}, Case{"0", 0},
-                        Case{"Sun, 06 Nov 1994 08:50:07 GMT", 30}, Case{"Sunday, 06-Nov-94 08:50:07 GMT", 30},
-                        Case{"Sun Nov  6 08:50:07 1994", 30}, Case{"Sun, 06 Nov 1994 08:00:00 GMT", 0},
-                        Case{"", std::nullopt}, Case{"soon", std::nullopt}, Case{"-5", std::nullopt},
-                        Case{"1.5", std::nullopt}}) {
+  for (const Case& c :
+       {Case{"120", 120}, Case{" 5 ", 5}, Case{"0", 0}, Case{"Sun, 06 Nov 1994 08:50:07 GMT", 30},
+        Case{"Sunday, 06-Nov-94 08:50:07 GMT", 30}, Case{"Sun Nov  6 08:50:07 1994", 30},
+        Case{"Sun, 06 Nov 1994 08:00:00 GMT", 0}, Case{"", std::nullopt}, Case{"soon", std::nullopt},
+        Case{"-5", std::nullopt}, Case{"1.5", std::nullopt}}) {
     INFO("'" << c.value << "'");
     CHECK(parse_retry_after(c.value, t) == c.delay);
   }

@@ -42,7 +42,8 @@ class FakeStore final : public HttpTransport {
   // When set, replaces the whole answer of the next requests.
   std::function<Result<HttpResponse>(const Request&)> override_answer;
 
-  Result<HttpResponse> post(const std::string& target, const HttpHeaders& headers, std::string_view body) override {
+  Result<HttpResponse> post(const std::string& target, const HttpHeaders& headers,
+                            std::string_view body) override {
     Request r{target, headers, {}, std::string(body)};
     std::string text(body);
     if (header_of(headers, "Content-Encoding") == "gzip") {
@@ -80,7 +81,8 @@ class FakeStore final : public HttpTransport {
   crypto::PublicKey key_;
 };
 
-HttpResponse status_response(long status, std::string body = {}, std::map<std::string, std::string> headers = {}) {
+HttpResponse status_response(long status, std::string body = {},
+                             std::map<std::string, std::string> headers = {}) {
   HttpResponse r;
   r.status = status;
   r.body = std::move(body);
@@ -213,8 +215,7 @@ TEST_CASE("shipper: an answer that is not the protocol acknowledges nothing", "[
   const std::vector<Case> cases = {
       {"not JSON", "<html>proxy error</html>"},
       {"no results", R"({"host_id":"h-test"})"},
-      {"a missing index",
-       R"({"results":[{"index":0,"status":"accepted"},{"index":1,"status":"accepted"}]})"},
+      {"a missing index", R"({"results":[{"index":0,"status":"accepted"},{"index":1,"status":"accepted"}]})"},
       {"an index twice",
        R"({"results":[{"index":0,"status":"accepted"},{"index":0,"status":"accepted"},{"index":2,"status":"accepted"}]})"},
       {"index out of range",
@@ -229,7 +230,9 @@ TEST_CASE("shipper: an answer that is not the protocol acknowledges nothing", "[
   };
   for (const auto& c : cases) {
     INFO(c.what);
-    f.store.override_answer = [&](const Request&) { return Result<HttpResponse>(status_response(200, c.body)); };
+    f.store.override_answer = [&](const Request&) {
+      return Result<HttpResponse>(status_response(200, c.body));
+    };
     Shipper s(f.cache, f.key, f.store, f.options());
     const DrainReport r = s.drain_once();
     REQUIRE(r.error.has_value());
@@ -242,7 +245,8 @@ TEST_CASE("shipper: an answer that is not the protocol acknowledges nothing", "[
   }
 }
 
-TEST_CASE("shipper: 429 with Retry-After, 5xx and transport errors stop the drain with a delay", "[shipper]") {
+TEST_CASE("shipper: 429 with Retry-After, 5xx and transport errors stop the drain with a delay",
+          "[shipper]") {
   Fixture f;
   f.record(4);
   Shipper s(f.cache, f.key, f.store, f.options(2));
@@ -337,7 +341,10 @@ TEST_CASE("shipper: backoff is full jitter under min(cap, base * 2^attempt)", "[
   }
   // The range the random source is asked for is the ceiling.
   std::int64_t asked = -1;
-  (void)backoff_delay(3, [&](std::int64_t upper) { asked = upper; return upper / 2; });
+  (void)backoff_delay(3, [&](std::int64_t upper) {
+    asked = upper;
+    return upper / 2;
+  });
   CHECK(asked == 8000);
   CHECK(backoff_delay(2, top, ms(500), ms(1500)) == ms(1500));
   // The system source stays in range.
