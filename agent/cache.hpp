@@ -185,7 +185,8 @@ class Cache {
   Status set_aside(std::int64_t sequence, const std::string& reason);
   // The shipper's queue: envelopes not shipped and not set aside, with
   // sequence > after_sequence, in sequence order, at most limit of them.
-  Result<std::vector<EnvelopeRecord>> unshipped_envelopes(std::int64_t after_sequence, std::size_t limit) const;
+  Result<std::vector<EnvelopeRecord>> unshipped_envelopes(std::int64_t after_sequence,
+                                                          std::size_t limit) const;
   // Envelopes set aside (not shipped), in sequence order, at most limit,
   // without their bytes: for `vigil status`.
   Result<std::vector<EnvelopeRecord>> set_aside_envelopes(std::size_t limit) const;

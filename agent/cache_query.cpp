@@ -2,8 +2,8 @@
 // results an export covers (see cache.hpp).
 #include <sys/stat.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "cache.hpp"
 
@@ -130,7 +130,8 @@ Result<CacheStatus> Cache::status() const {
   }
   auto last_shipped = db_.prepare("SELECT MAX(shipped_at_ms) FROM outbox");
   if (!last_shipped) return make_error(Errc::sql, path_ + ": " + last_shipped.error().message);
-  if (last_shipped->step() && !last_shipped->column_is_null(0)) st.last_shipped_ms = last_shipped->column_int(0);
+  if (last_shipped->step() && !last_shipped->column_is_null(0))
+    st.last_shipped_ms = last_shipped->column_int(0);
   if (!last_shipped->succeeded()) return make_error(Errc::sql, path_ + ": " + db_.last_error());
   st.file_bytes = file_size(path_) + file_size(path_ + "-wal");
   auto used = used_bytes();
@@ -236,7 +237,8 @@ Result<std::vector<EnvelopeRecord>> read_envelopes(sql::Statement& s, const std:
     e.sequence = s.column_int(0);
     e.digest = s.column_text(1);
     if (sqlite3_column_bytes(s.get(), 2) > static_cast<int>(kMaxEnvelopeBytes))
-      return make_error(Errc::too_large, path + ": envelope " + std::to_string(e.sequence) + " is over the cap");
+      return make_error(Errc::too_large,
+                        path + ": envelope " + std::to_string(e.sequence) + " is over the cap");
     e.bytes = s.column_blob(2);
     e.created_at_ms = s.column_int(3);
     e.kind = s.column_text(4);
@@ -258,7 +260,8 @@ Result<std::vector<EnvelopeRecord>> Cache::unshipped_envelopes(std::int64_t afte
       "WHERE o.shipped_at_ms IS NULL AND o.set_aside_reason IS NULL AND o.sequence > ? "
       "ORDER BY o.sequence LIMIT ?");
   if (!s) return make_error(Errc::sql, path_ + ": " + s.error().message);
-  if (Status b = s->bind_all({after_sequence, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30))});
+  if (Status b =
+          s->bind_all({after_sequence, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30))});
       !b)
     return b.error();
   return read_envelopes(*s, path_, db_);

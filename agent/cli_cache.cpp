@@ -285,9 +285,9 @@ int cmd_status(const std::vector<std::string>& argv, std::ostream& out, std::ost
   if (st->set_aside > static_cast<std::int64_t>(set_aside->size()))
     out << "  ... and " << (st->set_aside - static_cast<std::int64_t>(set_aside->size())) << " more\n";
   if (enrollment)
-    out << "Store:          " << terminal_safe(enrollment->store) << ", host id " << terminal_safe(enrollment->host_id)
-        << "; last shipped " << (st->last_shipped_ms ? format_utc(*st->last_shipped_ms) : std::string("never"))
-        << "\n";
+    out << "Store:          " << terminal_safe(enrollment->store) << ", host id "
+        << terminal_safe(enrollment->host_id) << "; last shipped "
+        << (st->last_shipped_ms ? format_utc(*st->last_shipped_ms) : std::string("never")) << "\n";
   else if (enrollment.is(Errc::not_found))
     out << "Store:          not enrolled (vigil enroll)\n";
   else
