@@ -8,7 +8,9 @@
 #include <functional>
 
 #include "agent/cache_test_support.hpp"
+#include "background_process.hpp"
 #include "cli.hpp"
+#include "cli_store.hpp"
 #include "enrollment.hpp"
 #include "file_io.hpp"
 #include "test_support.hpp"
@@ -195,4 +197,33 @@ TEST_CASE("enroll: vigil status shows set-aside envelopes with the reason, and t
   std::ostringstream out3, err3;
   REQUIRE(run_cli({"vigil", "status", "--state-dir", dir.path()}, out3, err3) == kExitOk);
   CHECK_THAT(out3.str(), Catch::Contains("https://store.example, host id h-42; last shipped"));
+}
+
+TEST_CASE("enroll: vigil ship exits 3 with a retry delay when the store cannot be reached", "[enroll]") {
+  test::TempDir dir;
+  std::int64_t clock = 1'700'000'000'000;
+  {
+    auto cache = test::open_ok(test::options(dir.path(), &clock));
+    test::ScanFactory f(2);
+    test::record(cache, f, {Verdict::pass, Verdict::fail}, ++clock);
+  }
+  auto key = crypto::load_or_create_host_key(dir.path());
+  REQUIRE(key.ok());
+  Enrollment e;
+  e.store = "https://127.0.0.1:" + std::to_string(test::free_loopback_port());  // nothing listens
+  e.host_id = "h-42";
+  e.key_id = key->key_id();
+  REQUIRE(save_enrollment(dir.path(), e).ok());
+  std::ostringstream out, err;
+  const int rc = run_cli({"vigil", "ship", "--state-dir", dir.path(), "--timeout", "5"}, out, err);
+  INFO(out.str() << err.str());
+  CHECK(rc == kExitShipRetry);
+  CHECK_THAT(err.str(), Catch::Contains("could not connect") && Catch::Contains("try again in"));
+  CHECK_THAT(out.str(), Catch::Contains("1 left to send"));
+  // Another key than the enrolled one is refused before anything is sent.
+  e.key_id = std::string(64, '0');
+  REQUIRE(save_enrollment(dir.path(), e).ok());
+  std::ostringstream out2, err2;
+  CHECK(run_cli({"vigil", "ship", "--state-dir", dir.path()}, out2, err2) == kExitUsage);
+  CHECK_THAT(err2.str(), Catch::Contains("not the enrolled key"));
 }

@@ -100,6 +100,17 @@ TEST_CASE("http_client: TLS to a real server: the right CA works, others are ref
     auto pinned = get_root(server.url(), TlsOptions{pki.ca_cert, pin_of(pki.server_cert), "", ""});
     INFO((pinned ? "" : pinned.error().message));
     CHECK(pinned.ok());
+    // The response cap stops a body over it.
+    HttpClientOptions small;
+    small.base_url = server.url();
+    small.tls.ca_file = pki.ca_cert;
+    small.max_response_bytes = 100;
+    auto capped_client = HttpClient::create(small);
+    REQUIRE(capped_client.ok());
+    auto capped = (*capped_client)->get("/");
+    REQUIRE_FALSE(capped.ok());
+    CHECK(capped.error().code == Errc::too_large);
+    CHECK_THAT(capped.error().message, Catch::Contains("over 100 bytes"));
     auto wrong_pin = get_root(server.url(), TlsOptions{pki.ca_cert, pin_of(pki.other_server_cert), "", ""});
     REQUIRE_FALSE(wrong_pin.ok());
     CHECK_THAT(wrong_pin.error().message, Catch::Contains("pin"));
