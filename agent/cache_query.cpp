@@ -199,32 +199,6 @@ Result<std::vector<CheckState>> Cache::check_states() const {
   return out;
 }
 
-Result<std::vector<EnvelopeRecord>> Cache::envelopes_between(std::int64_t from_ms, std::int64_t to_ms) const {
-  auto s = db_.prepare(
-      "SELECT o.sequence, o.digest, o.bytes, o.created_at_ms, c.kind, o.shipped_at_ms, o.set_aside_reason "
-      "FROM outbox o JOIN chain c ON c.sequence = o.sequence WHERE o.created_at_ms BETWEEN ? AND ? "
-      "ORDER BY o.sequence");
-  if (!s) return make_error(Errc::sql, path_ + ": " + s.error().message);
-  if (Status b = s->bind_all({from_ms, to_ms}); !b) return b.error();
-  std::vector<EnvelopeRecord> out;
-  while (s->step()) {
-    EnvelopeRecord e;
-    e.sequence = s->column_int(0);
-    e.digest = s->column_text(1);
-    if (sqlite3_column_bytes(s->get(), 2) > static_cast<int>(kMaxEnvelopeBytes))
-      return make_error(Errc::too_large,
-                        path_ + ": envelope " + std::to_string(e.sequence) + " is over the cap");
-    e.bytes = s->column_blob(2);
-    e.created_at_ms = s->column_int(3);
-    e.kind = s->column_text(4);
-    if (!s->column_is_null(5)) e.shipped_at_ms = s->column_int(5);
-    if (!s->column_is_null(6)) e.set_aside_reason = s->column_text(6);
-    out.push_back(std::move(e));
-  }
-  if (!s->succeeded()) return make_error(Errc::sql, path_ + ": " + db_.last_error());
-  return out;
-}
-
 namespace {
 
 // Rows of SELECT sequence, digest, bytes, created_at_ms, kind, shipped_at_ms,
@@ -251,6 +225,16 @@ Result<std::vector<EnvelopeRecord>> read_envelopes(sql::Statement& s, const std:
 }
 
 }  // namespace
+
+Result<std::vector<EnvelopeRecord>> Cache::envelopes_between(std::int64_t from_ms, std::int64_t to_ms) const {
+  auto s = db_.prepare(
+      "SELECT o.sequence, o.digest, o.bytes, o.created_at_ms, c.kind, o.shipped_at_ms, o.set_aside_reason "
+      "FROM outbox o JOIN chain c ON c.sequence = o.sequence WHERE o.created_at_ms BETWEEN ? AND ? "
+      "ORDER BY o.sequence");
+  if (!s) return make_error(Errc::sql, path_ + ": " + s.error().message);
+  if (Status b = s->bind_all({from_ms, to_ms}); !b) return b.error();
+  return read_envelopes(*s, path_, db_);
+}
 
 Result<std::vector<EnvelopeRecord>> Cache::unshipped_envelopes(std::int64_t after_sequence,
                                                                std::size_t limit) const {
