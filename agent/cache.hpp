@@ -142,6 +142,7 @@ struct CacheStatus {
   std::int64_t outbox_depth = 0;  // unshipped and not set aside
   std::int64_t set_aside = 0;
   std::optional<std::int64_t> oldest_unshipped_sequence, oldest_unshipped_ms;
+  std::optional<std::int64_t> last_shipped_ms;  // the latest acknowledgement by the store
   std::int64_t gaps = 0;
   std::int64_t file_bytes = 0;  // the database file and its WAL
   std::int64_t used_bytes = 0;  // pages in use
@@ -182,6 +183,13 @@ class Cache {
   // For the shipper: the store acknowledged / refused an envelope.
   Status mark_shipped(std::int64_t sequence, std::int64_t at_ms);
   Status set_aside(std::int64_t sequence, const std::string& reason);
+  // The shipper's queue: envelopes not shipped and not set aside, with
+  // sequence > after_sequence, in sequence order, at most limit of them.
+  Result<std::vector<EnvelopeRecord>> unshipped_envelopes(std::int64_t after_sequence,
+                                                          std::size_t limit) const;
+  // Envelopes set aside (not shipped), in sequence order, at most limit,
+  // without their bytes: for `vigil status`.
+  Result<std::vector<EnvelopeRecord>> set_aside_envelopes(std::size_t limit) const;
 
   // Queries (read only).
   Result<std::vector<ScanSummary>> history(std::size_t limit) const;

@@ -2,6 +2,7 @@
 // results an export covers (see cache.hpp).
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "cache.hpp"
@@ -127,6 +128,11 @@ Result<CacheStatus> Cache::status() const {
   } else if (!s->succeeded()) {
     return make_error(Errc::sql, path_ + ": " + db_.last_error());
   }
+  auto last_shipped = db_.prepare("SELECT MAX(shipped_at_ms) FROM outbox");
+  if (!last_shipped) return make_error(Errc::sql, path_ + ": " + last_shipped.error().message);
+  if (last_shipped->step() && !last_shipped->column_is_null(0))
+    st.last_shipped_ms = last_shipped->column_int(0);
+  if (!last_shipped->succeeded()) return make_error(Errc::sql, path_ + ": " + db_.last_error());
   st.file_bytes = file_size(path_) + file_size(path_ + "-wal");
   auto used = used_bytes();
   if (!used) return used.error();
@@ -193,6 +199,33 @@ Result<std::vector<CheckState>> Cache::check_states() const {
   return out;
 }
 
+namespace {
+
+// Rows of SELECT sequence, digest, bytes, created_at_ms, kind, shipped_at_ms,
+// set_aside_reason (bytes may be a NULL or empty column).
+Result<std::vector<EnvelopeRecord>> read_envelopes(sql::Statement& s, const std::string& path,
+                                                   const sql::Database& db) {
+  std::vector<EnvelopeRecord> out;
+  while (s.step()) {
+    EnvelopeRecord e;
+    e.sequence = s.column_int(0);
+    e.digest = s.column_text(1);
+    if (sqlite3_column_bytes(s.get(), 2) > static_cast<int>(kMaxEnvelopeBytes))
+      return make_error(Errc::too_large,
+                        path + ": envelope " + std::to_string(e.sequence) + " is over the cap");
+    e.bytes = s.column_blob(2);
+    e.created_at_ms = s.column_int(3);
+    e.kind = s.column_text(4);
+    if (!s.column_is_null(5)) e.shipped_at_ms = s.column_int(5);
+    if (!s.column_is_null(6)) e.set_aside_reason = s.column_text(6);
+    out.push_back(std::move(e));
+  }
+  if (!s.succeeded()) return make_error(Errc::sql, path + ": " + db.last_error());
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<EnvelopeRecord>> Cache::envelopes_between(std::int64_t from_ms, std::int64_t to_ms) const {
   auto s = db_.prepare(
       "SELECT o.sequence, o.digest, o.bytes, o.created_at_ms, c.kind, o.shipped_at_ms, o.set_aside_reason "
@@ -200,23 +233,33 @@ Result<std::vector<EnvelopeRecord>> Cache::envelopes_between(std::int64_t from_m
       "ORDER BY o.sequence");
   if (!s) return make_error(Errc::sql, path_ + ": " + s.error().message);
   if (Status b = s->bind_all({from_ms, to_ms}); !b) return b.error();
-  std::vector<EnvelopeRecord> out;
-  while (s->step()) {
-    EnvelopeRecord e;
-    e.sequence = s->column_int(0);
-    e.digest = s->column_text(1);
-    if (sqlite3_column_bytes(s->get(), 2) > static_cast<int>(kMaxEnvelopeBytes))
-      return make_error(Errc::too_large,
-                        path_ + ": envelope " + std::to_string(e.sequence) + " is over the cap");
-    e.bytes = s->column_blob(2);
-    e.created_at_ms = s->column_int(3);
-    e.kind = s->column_text(4);
-    if (!s->column_is_null(5)) e.shipped_at_ms = s->column_int(5);
-    if (!s->column_is_null(6)) e.set_aside_reason = s->column_text(6);
-    out.push_back(std::move(e));
-  }
-  if (!s->succeeded()) return make_error(Errc::sql, path_ + ": " + db_.last_error());
-  return out;
+  return read_envelopes(*s, path_, db_);
+}
+
+Result<std::vector<EnvelopeRecord>> Cache::unshipped_envelopes(std::int64_t after_sequence,
+                                                               std::size_t limit) const {
+  auto s = db_.prepare(
+      "SELECT o.sequence, o.digest, o.bytes, o.created_at_ms, c.kind, o.shipped_at_ms, o.set_aside_reason "
+      "FROM outbox o JOIN chain c ON c.sequence = o.sequence "
+      "WHERE o.shipped_at_ms IS NULL AND o.set_aside_reason IS NULL AND o.sequence > ? "
+      "ORDER BY o.sequence LIMIT ?");
+  if (!s) return make_error(Errc::sql, path_ + ": " + s.error().message);
+  if (Status b =
+          s->bind_all({after_sequence, static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30))});
+      !b)
+    return b.error();
+  return read_envelopes(*s, path_, db_);
+}
+
+Result<std::vector<EnvelopeRecord>> Cache::set_aside_envelopes(std::size_t limit) const {
+  auto s = db_.prepare(
+      "SELECT o.sequence, o.digest, NULL, o.created_at_ms, c.kind, o.shipped_at_ms, o.set_aside_reason "
+      "FROM outbox o JOIN chain c ON c.sequence = o.sequence "
+      "WHERE o.shipped_at_ms IS NULL AND o.set_aside_reason IS NOT NULL ORDER BY o.sequence LIMIT ?");
+  if (!s) return make_error(Errc::sql, path_ + ": " + s.error().message);
+  if (Status b = s->bind_all({static_cast<std::int64_t>(std::min<std::size_t>(limit, 1u << 30))}); !b)
+    return b.error();
+  return read_envelopes(*s, path_, db_);
 }
 
 Result<std::vector<StoredResult>> Cache::results_between(const ResultQuery& q) const {

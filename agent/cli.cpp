@@ -10,6 +10,7 @@
 #include "cli_cache.hpp"
 #include "cli_evidence.hpp"
 #include "cli_export.hpp"
+#include "cli_store.hpp"
 #include "cli_verify.hpp"
 #include "engine.hpp"
 #include "policy.hpp"
@@ -40,6 +41,8 @@ Commands:
   status            the evidence cache: last scan, outbox depth, size
   drift             verdict changes per check, with evidence before and after
   evidence convert  write a verified bundle as OSCAL assessment-results or an HTML report
+  enroll            enroll this host with a vigil-store (writes enrollment.json)
+  ship              send the outbox's signed evidence to the store
 
 Options:
   -h, --help        show help (also: vigil <command> --help)
@@ -47,6 +50,7 @@ Options:
 
 Exit codes: 0 all checks pass or are not applicable, 1 a check failed,
 2 usage, configuration or policy error, 3 a check ended in error (none failed).
+(enroll and ship have their own: vigil ship --help.)
 Documentation: docs/cli.md, docs/policies.md, docs/tables.md.
 )";
 
@@ -465,6 +469,8 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     if (cmd == "history") return cmd_history(argv, out, err);
     if (cmd == "status") return cmd_status(argv, out, err);
     if (cmd == "drift") return cmd_drift(argv, out, err);
+    if (cmd == "enroll") return cmd_enroll(argv, out, err);
+    if (cmd == "ship") return cmd_ship(argv, out, err);
   } catch (const std::exception& e) {
     // Last line of defence: a defect must still end with a message, not abort().
     err << "vigil: internal error: " << e.what() << "\n";

@@ -10,6 +10,7 @@
 #include "cache.hpp"
 #include "cli.hpp"
 #include "cli_args.hpp"
+#include "enrollment.hpp"
 #include "report.hpp"
 #include "strings.hpp"
 
@@ -34,8 +35,9 @@ Options:
 constexpr const char* kStatusHelp = R"(Usage: vigil status [--state-dir DIR] [--format text|json]
 
 Shows the evidence cache: the last scan and its verdict counts, the outbox
-(envelopes not yet shipped, the oldest of them, those set aside), gap records
-and the database size.
+(envelopes not yet shipped, the oldest of them, those set aside with the
+store's reason), the last acknowledgement by the store, gap records, the
+database size, and the store this host is enrolled with (vigil enroll).
 )";
 
 constexpr const char* kDriftHelp =
@@ -220,6 +222,10 @@ int cmd_status(const std::vector<std::string>& argv, std::ostream& out, std::ost
   if (!cache) return cache_error(err, cache.error());
   auto st = cache->status();
   if (!st) return cache_error(err, st.error());
+  constexpr std::size_t kSetAsideListed = 50;
+  auto set_aside = cache->set_aside_envelopes(kSetAsideListed);
+  if (!set_aside) return cache_error(err, set_aside.error());
+  const auto enrollment = load_enrollment(args->get("state-dir").value_or(kDefaultStateDir));
   if (*format == "json") {
     json::object o{
         {"cache", cache->path()},
@@ -234,7 +240,22 @@ int cmd_status(const std::vector<std::string>& argv, std::ostream& out, std::ost
          st->oldest_unshipped_ms ? json::value(format_utc(*st->oldest_unshipped_ms)) : json::value(nullptr)},
         {"gaps", st->gaps},
         {"file_bytes", st->file_bytes},
-        {"used_bytes", st->used_bytes}};
+        {"used_bytes", st->used_bytes},
+        {"last_shipped_at",
+         st->last_shipped_ms ? json::value(format_utc(*st->last_shipped_ms)) : json::value(nullptr)}};
+    json::array aside;
+    for (const auto& e : *set_aside)
+      aside.push_back(json::object{{"sequence", e.sequence},
+                                   {"kind", e.kind},
+                                   {"created_at", format_utc(e.created_at_ms)},
+                                   {"reason", e.set_aside_reason.value_or("")}});
+    o["set_aside_envelopes"] = std::move(aside);
+    o["enrollment"] = enrollment ? json::value(json::object{{"store", enrollment->store},
+                                                            {"host_id", enrollment->host_id},
+                                                            {"key_id", enrollment->key_id},
+                                                            {"enrolled_at", enrollment->enrolled_at}})
+                                 : json::value(nullptr);
+    if (!enrollment && !enrollment.is(Errc::not_found)) o["enrollment_error"] = enrollment.error().message;
     out << pretty_json(o);
     return kExitOk;
   }
@@ -258,6 +279,19 @@ int cmd_status(const std::vector<std::string>& argv, std::ostream& out, std::ost
     out << " (oldest: sequence " << *st->oldest_unshipped_sequence << ", "
         << format_utc(*st->oldest_unshipped_ms) << ")";
   out << ", " << st->set_aside << " set aside\n";
+  for (const auto& e : *set_aside)
+    out << "  set aside:    sequence " << e.sequence << " (" << terminal_safe(e.kind) << ", "
+        << format_utc(e.created_at_ms) << "): " << terminal_safe(e.set_aside_reason.value_or("")) << "\n";
+  if (st->set_aside > static_cast<std::int64_t>(set_aside->size()))
+    out << "  ... and " << (st->set_aside - static_cast<std::int64_t>(set_aside->size())) << " more\n";
+  if (enrollment)
+    out << "Store:          " << terminal_safe(enrollment->store) << ", host id "
+        << terminal_safe(enrollment->host_id) << "; last shipped "
+        << (st->last_shipped_ms ? format_utc(*st->last_shipped_ms) : std::string("never")) << "\n";
+  else if (enrollment.is(Errc::not_found))
+    out << "Store:          not enrolled (vigil enroll)\n";
+  else
+    out << "Store:          " << terminal_safe(enrollment.error().message) << "\n";
   return kExitOk;
 }
 
