@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include "agent/chain_support.hpp"
 #include "store/store_support.hpp"
 
 using namespace vigil;
@@ -126,6 +127,15 @@ TEST_CASE("enroll: the same key again is idempotent; a new key needs allow-rekey
   CHECK(rekeyed.status == 200);
   CHECK(std::string(body_json(rekeyed).at("key_id").as_string()) == new_k.key_id());
   CHECK(f.enroll(new_key(), f.enroll_token()).status == 409);  // the permission was used up
+  // The chain starts over with the new key's first envelope; the old key's
+  // envelopes no longer verify.
+  auto scan = test::sample_scan();
+  auto fresh = f.ingest(host, new_k, test::sign_chain(new_k, scan, 2).envelopes);
+  REQUIRE(fresh.status == 200);
+  CHECK(body_json(fresh).at("results").at(1).at("status") == "accepted");
+  CHECK(body_json(fresh).at("chain").at("epoch").as_int64() == 2);
+  auto old = f.ingest(host, key, test::sign_chain(key, scan, 1).envelopes);
+  CHECK(old.status == 401);
 
   auto audit = f.get("/v1/audit", admin);
   REQUIRE(audit.status == 200);
