@@ -31,13 +31,14 @@ int verify_set(const std::vector<std::string>& bundles, const std::string& name,
     const std::string label = name + " bundle #" + std::to_string(i + 1);
     const VerifyReport report = verify_bundle(bundles[i]);
     all_ok = all_ok && report.ok();
-    if (json_out) reports.push_back(verify_report_json(report, label));
-    else (report.ok() ? out : err) << verify_report_text(report, label);
+    if (json_out)
+      reports.push_back(verify_report_json(report, label));
+    else
+      (report.ok() ? out : err) << verify_report_text(report, label);
   }
   if (json_out)
-    out << pretty_json(boost::json::object{{"schema", "vigil.verify-set-result.v1"},
-                                           {"ok", all_ok},
-                                           {"bundles", std::move(reports)}});
+    out << pretty_json(boost::json::object{
+        {"schema", "vigil.verify-set-result.v1"}, {"ok", all_ok}, {"bundles", std::move(reports)}});
   else if (bundles.empty())
     out << name << ": a bundle set with no bundles\n";
   return all_ok ? kExitOk : kExitFailed;
@@ -84,8 +85,9 @@ int cmd_verify(const std::vector<std::string>& argv, std::ostream& out, std::ost
   }
   if (*set) {
     if (input->pinned_key)
-      return verify_usage(err, "--key names one host's key; a bundle set holds one bundle per host, each with "
-                               "its own key (verify them one by one to pin keys)");
+      return verify_usage(err,
+                          "--key names one host's key; a bundle set holds one bundle per host, each with "
+                          "its own key (verify them one by one to pin keys)");
     return verify_set(**set, positional[0], format == "json", out, err);
   }
   VerifyOptions opts;

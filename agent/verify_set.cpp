@@ -17,9 +17,8 @@ Result<std::string> make_bundle_set(const std::vector<std::string>& bundles, std
     if (!v) return std::move(v).error();
     items.push_back(std::move(*v));
   }
-  boost::json::object doc{{"schema", kBundleSetSchema},
-                          {"created_at", iso_time(created_at_ms)},
-                          {"bundles", std::move(items)}};
+  boost::json::object doc{
+      {"schema", kBundleSetSchema}, {"created_at", iso_time(created_at_ms)}, {"bundles", std::move(items)}};
   return pretty_json(doc);
 }
 

@@ -25,12 +25,15 @@ struct Route {
   const char* pattern;  // "{}" matches one segment
   OpenHandler open = nullptr;
   PeopleHandler people = nullptr;
-  std::initializer_list<Role> roles = {};
+  unsigned roles = 0;  // bits of role_bit()
 };
 
-constexpr std::initializer_list<Role> kReaders = {Role::admin, Role::analyst, Role::auditor};
-constexpr std::initializer_list<Role> kAnalysts = {Role::admin, Role::analyst};
-constexpr std::initializer_list<Role> kAdmins = {Role::admin};
+constexpr unsigned role_bit(Role r) {
+  return 1u << static_cast<unsigned>(r);
+}
+constexpr unsigned kAdmins = role_bit(Role::admin);
+constexpr unsigned kAnalysts = kAdmins | role_bit(Role::analyst);
+constexpr unsigned kReaders = kAnalysts | role_bit(Role::auditor);
 
 const std::vector<Route>& routes() {
   static const std::vector<Route> r = {
@@ -107,7 +110,8 @@ Response allowed_methods(const std::string& path) {
 }  // namespace
 
 std::int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -126,7 +130,7 @@ Result<std::unique_ptr<Api>> Api::open(const StoreConfig& config) {
 }
 
 std::unique_ptr<Api> Api::with_storage(std::unique_ptr<Storage> storage, Clock clock) {
-  return std::unique_ptr<Api>(new Api(std::move(storage), std::move(clock)));  // private constructor
+  return std::make_unique<Api>(Passkey(), std::move(storage), std::move(clock));
 }
 
 Response Api::handle(const Request& req) {
@@ -147,11 +151,10 @@ Response Api::dispatch(const Request& req) {
     auto who = authenticate(ctx, req);
     if (auto* resp = std::get_if<Response>(&who)) return std::move(*resp);
     const Caller& caller = std::get<Caller>(who);
-    bool ok = false;
-    for (Role role : r.roles) ok = ok || role == caller.role;
-    if (!ok)
-      return error_response(403, "forbidden",
-                            std::string("role ") + role_name(caller.role) + " may not " + req.method + " " + req.path);
+    if ((r.roles & role_bit(caller.role)) == 0)
+      return error_response(
+          403, "forbidden",
+          std::string("role ") + role_name(caller.role) + " may not " + req.method + " " + req.path);
     return r.people(ctx, req, caller, *params);
   }
   return allowed_methods(req.path);

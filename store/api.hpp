@@ -17,6 +17,10 @@
 namespace vigil::store {
 
 class Api {
+  struct Passkey {
+    explicit Passkey() = default;
+  };
+
  public:
   using Clock = std::function<std::int64_t()>;  // Unix time in milliseconds
 
@@ -25,11 +29,14 @@ class Api {
   // Over a storage and a clock of the caller's (tests).
   static std::unique_ptr<Api> with_storage(std::unique_ptr<Storage> storage, Clock clock);
 
+  // For the factories only (make_unique needs it public; the passkey keeps it so).
+  Api(Passkey, std::unique_ptr<Storage> storage, Clock clock)
+      : storage_(std::move(storage)), clock_(std::move(clock)) {}
+
   Response handle(const Request& req);
   Storage& storage() noexcept { return *storage_; }
 
  private:
-  Api(std::unique_ptr<Storage> storage, Clock clock) : storage_(std::move(storage)), clock_(std::move(clock)) {}
   Response dispatch(const Request& req);
   std::unique_ptr<Storage> storage_;
   Clock clock_;

@@ -9,7 +9,6 @@ namespace vigil::store {
 
 namespace {
 
-
 boost::json::object token_json(const TokenRecord& t) {
   return boost::json::object{{"id", t.id},
                              {"role", role_name(t.role)},
@@ -28,7 +27,8 @@ std::string actor_label(const Actor& a) {
 }  // namespace
 
 Response handle_health(Ctx& ctx, const Request& req) {
-  if (auto s = ctx.storage.ping(); !s) return error_response(503, "overloaded", "database: " + s.error().message);
+  if (auto s = ctx.storage.ping(); !s)
+    return error_response(503, "overloaded", "database: " + s.error().message);
   (void)req;
   return json_response(200, boost::json::object{{"status", "ok"}});
 }
@@ -43,11 +43,13 @@ Response handle_token_create(Ctx& ctx, const Request& req, const Caller& c, cons
   auto uses = f.integer("uses", false);
   if (auto e = f.finish()) return bad_request(*e);
   auto role = parse_role(*role_s);
-  if (!role) return bad_request("body: \"role\" must be enroll, admin, analyst or auditor, not '" + *role_s + "'");
+  if (!role)
+    return bad_request("body: \"role\" must be enroll, admin, analyst or auditor, not '" + *role_s + "'");
   auto made = create_token(ctx.storage, *role, name.value_or(""), expires, uses, ctx.now_ms(),
                            audit_entry(ctx, req, c.actor, "token.create", "", ""));
-  if (!made) return made.error().code == Errc::invalid ? bad_request(made.error().message)
-                                                       : internal_error(req, made.error());
+  if (!made)
+    return made.error().code == Errc::invalid ? bad_request(made.error().message)
+                                              : internal_error(req, made.error());
   boost::json::object o = token_json(made->record);
   o["token"] = made->secret;
   return json_response(201, o);
@@ -84,7 +86,8 @@ Response handle_waiver_create(Ctx& ctx, const Request& req, const Caller& c, con
   if (*hosts != "*" && hosts->rfind("scope:", 0) != 0) {
     auto h = ctx.storage.find_host(*hosts);
     if (!h) return internal_error(req, h.error());
-    if (!*h) return bad_request("body: \"hosts\": no host " + *hosts + " (use a host id, \"*\" or scope:KEY=VALUE)");
+    if (!*h)
+      return bad_request("body: \"hosts\": no host " + *hosts + " (use a host id, \"*\" or scope:KEY=VALUE)");
   }
   const std::int64_t now = ctx.now_ms();
   auto until = parse_expiry(*expires, now);
@@ -132,8 +135,9 @@ Response handle_audit(Ctx& ctx, const Request& req, const Caller&, const Params&
     out.push_back(boost::json::object{
         {"id", r.id},
         {"time", iso_ms(e.time_ms)},
-        {"actor", boost::json::object{{"kind", e.actor.kind}, {"id", e.actor.id}, {"name", e.actor.name},
-                                      {"role", e.actor.role}}},
+        {"actor",
+         boost::json::object{
+             {"kind", e.actor.kind}, {"id", e.actor.id}, {"name", e.actor.name}, {"role", e.actor.role}}},
         {"action", e.action},
         {"target", e.target},
         {"detail", e.detail},

@@ -19,16 +19,25 @@ namespace {
 struct Tally {
   std::int64_t pass = 0, fail = 0, error = 0, not_applicable = 0, waived = 0, other = 0;
   void add(const std::string& v) {
-    if (v == "pass") ++pass;
-    else if (v == "fail") ++fail;
-    else if (v == "error") ++error;
-    else if (v == "not_applicable") ++not_applicable;
-    else if (v == "waived") ++waived;
-    else ++other;
+    if (v == "pass")
+      ++pass;
+    else if (v == "fail")
+      ++fail;
+    else if (v == "error")
+      ++error;
+    else if (v == "not_applicable")
+      ++not_applicable;
+    else if (v == "waived")
+      ++waived;
+    else
+      ++other;
   }
   boost::json::object json() const {
-    return boost::json::object{{"pass", pass}, {"fail", fail}, {"error", error},
-                               {"not_applicable", not_applicable}, {"waived", waived}};
+    return boost::json::object{{"pass", pass},
+                               {"fail", fail},
+                               {"error", error},
+                               {"not_applicable", not_applicable},
+                               {"waived", waived}};
   }
 };
 
@@ -91,8 +100,9 @@ Response handle_controls(Ctx& ctx, const Request& req, const Caller&, const Para
                                    : boost::json::value(static_cast<double>(v.period.pass) /
                                                         static_cast<double>(judged))}});
   }
-  return json_response(200, boost::json::object{
-                                {"from", iso_ms(from.value)}, {"to", iso_ms(to.value)}, {"controls", std::move(out)}});
+  return json_response(
+      200, boost::json::object{
+               {"from", iso_ms(from.value)}, {"to", iso_ms(to.value)}, {"controls", std::move(out)}});
 }
 
 }  // namespace vigil::store

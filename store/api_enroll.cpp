@@ -49,9 +49,9 @@ std::variant<EnrollBody, Response> read_enroll(const Request& req) {
 }
 
 Response enrolled(unsigned status, const HostRecord& h) {
-  return json_response(status, boost::json::object{{"host_id", h.id},
-                                                    {"key_id", h.key_id},
-                                                    {"enrolled_at", iso_ms(h.enrolled_at_ms)}});
+  return json_response(
+      status, boost::json::object{
+                  {"host_id", h.id}, {"key_id", h.key_id}, {"enrolled_at", iso_ms(h.enrolled_at_ms)}});
 }
 
 Response token_refused(const std::string& message) {
@@ -74,16 +74,20 @@ Response handle_enroll(Ctx& ctx, const Request& req) {
     return token_refused("proof does not verify with public_key " + key->key_id());
   auto id = random_hex(8);
   if (!id) return internal_error(req, id.error());
-  EnrollInput in{token_hash(b.token), b.host, key->pem(), key->key_id(), b.facts_json, b.scope, "h-" + *id,
-                 ctx.now_ms()};
+  EnrollInput in{token_hash(b.token), b.host,  key->pem(), key->key_id(),
+                 b.facts_json,        b.scope, "h-" + *id, ctx.now_ms()};
   auto out = ctx.storage.enroll(in, audit_entry(ctx, req, Actor{"enroll", "", "", "enroll"}, "", "", ""));
   if (!out) return internal_error(req, out.error());
   switch (out->status) {
-    case EnrollStatus::created: return enrolled(201, out->host);
+    case EnrollStatus::created:
+      return enrolled(201, out->host);
     case EnrollStatus::unchanged:
-    case EnrollStatus::rekeyed: return enrolled(200, out->host);
-    case EnrollStatus::bad_token: return token_refused(out->message);
-    case EnrollStatus::conflict: return error_response(409, "conflict", out->message);
+    case EnrollStatus::rekeyed:
+      return enrolled(200, out->host);
+    case EnrollStatus::bad_token:
+      return token_refused(out->message);
+    case EnrollStatus::conflict:
+      return error_response(409, "conflict", out->message);
   }
   return internal_error(req, make_error(Errc::internal, "enroll: unknown outcome"));
 }

@@ -64,8 +64,9 @@ Response one_host(Ctx& ctx, const Request& req, const ExportQuery& q) {
   if (!*host) return not_found("no host " + q.host_id);
   auto bundle = host_bundle(ctx, **host, q);
   if (!bundle) return internal_error(req, bundle.error());
-  if (!*bundle) return not_found("host " + q.host_id + " has no evidence between " + iso_ms(q.from_ms) + " and " +
-                                 iso_ms(q.to_ms));
+  if (!*bundle)
+    return not_found("host " + q.host_id + " has no evidence between " + iso_ms(q.from_ms) + " and " +
+                     iso_ms(q.to_ms));
   if (q.format == "json") return Response{200, "application/json", std::move(**bundle), {}};
   agent::OscalOptions opts;
   // The store exports what it holds; a chain problem (a fork, an unexplained

@@ -48,12 +48,17 @@ boost::json::object check_json(const EffectiveResult& e, std::int64_t now_ms) {
   const StoredResult& r = *e.result;
   boost::json::array controls;
   for (const auto& c : r.row.controls) controls.emplace_back(c);
-  boost::json::object o{{"check", r.row.check},       {"policy", r.row.policy},
-                        {"title", r.row.title},       {"severity", r.row.severity},
+  boost::json::object o{{"check", r.row.check},
+                        {"policy", r.row.policy},
+                        {"title", r.row.title},
+                        {"severity", r.row.severity},
                         {"controls", std::move(controls)},
-                        {"verdict", e.verdict},       {"signed_verdict", r.row.verdict},
-                        {"message", r.row.message},   {"sequence", r.sequence},
-                        {"scanned_at", iso_ms(r.time_ms)}, {"evidence", parse_or_null(r.row.evidence_json)}};
+                        {"verdict", e.verdict},
+                        {"signed_verdict", r.row.verdict},
+                        {"message", r.row.message},
+                        {"sequence", r.sequence},
+                        {"scanned_at", iso_ms(r.time_ms)},
+                        {"evidence", parse_or_null(r.row.evidence_json)}};
   if (e.waiver != nullptr) o["waiver"] = waiver_json(*e.waiver, now_ms);
   return o;
 }
@@ -119,13 +124,14 @@ Response handle_drift(Ctx& ctx, const Request& req, const Caller&, const Params&
   if (!ts) return internal_error(req, ts.error());
   boost::json::array out;
   for (const auto& t : *ts)
-    out.push_back(boost::json::object{{"host_id", t.host_id},
-                                      {"check", t.check},
-                                      {"from", t.from ? boost::json::value(boost::json::string(*t.from)) : nullptr},
-                                      {"to", t.to},
-                                      {"sequence", t.sequence},
-                                      {"scanned_at", iso_ms(t.time_ms)},
-                                      {"message", t.message}});
+    out.push_back(
+        boost::json::object{{"host_id", t.host_id},
+                            {"check", t.check},
+                            {"from", t.from ? boost::json::value(boost::json::string(*t.from)) : nullptr},
+                            {"to", t.to},
+                            {"sequence", t.sequence},
+                            {"scanned_at", iso_ms(t.time_ms)},
+                            {"message", t.message}});
   return json_response(200, boost::json::object{{"since", iso_ms(f.since_ms)},
                                                 {"truncated", ts->size() >= f.limit},
                                                 {"transitions", std::move(out)}});

@@ -5,9 +5,9 @@
 #include <boost/json/serialize.hpp>
 
 #include "api_routes.hpp"
-#include "posture.hpp"
 #include "attest.hpp"
 #include "crypto.hpp"
+#include "posture.hpp"
 #include "request_auth.hpp"
 
 namespace vigil::store {
@@ -40,13 +40,19 @@ std::vector<ResultRow> results_of(const boost::json::object& predicate) {
   for (const auto& v : rs->as_array()) {
     if (!v.is_object()) continue;
     const auto& o = v.as_object();
-    ResultRow r{str_member(o, "check"), str_member(o, "policy"),  str_member(o, "title"),
-                str_member(o, "severity"), str_member(o, "verdict"), str_member(o, "message"),
-                "{}", {}};
+    ResultRow r{str_member(o, "check"),
+                str_member(o, "policy"),
+                str_member(o, "title"),
+                str_member(o, "severity"),
+                str_member(o, "verdict"),
+                str_member(o, "message"),
+                "{}",
+                {}};
     if (const auto* e = o.if_contains("evidence")) r.evidence_json = boost::json::serialize(*e);
     const auto* controls = o.if_contains("controls");
-    const auto* c22 = controls != nullptr && controls->is_object() ? controls->as_object().if_contains("iso27001-2022")
-                                                                     : nullptr;
+    const auto* c22 = controls != nullptr && controls->is_object()
+                          ? controls->as_object().if_contains("iso27001-2022")
+                          : nullptr;
     if (c22 != nullptr && c22->is_array())
       for (const auto& c : c22->as_array())
         if (c.is_string()) r.controls.emplace_back(c.as_string());
@@ -120,13 +126,13 @@ std::variant<HostRecord, Response> authenticate_host(Ctx& ctx, const Request& re
   if (!*host) return host_unauthorized("unknown host " + cred->host_id);
   auto key = crypto::PublicKey::from_pem((*host)->public_key_pem, "host " + cred->host_id);
   if (!key) return internal_error(req, key.error());
-  if (auto s = request_auth::verify(*cred, *key, req.method, req.target, req.raw_body, ctx.now_ms() / 1000); !s)
+  if (auto s = request_auth::verify(*cred, *key, req.method, req.target, req.raw_body, ctx.now_ms() / 1000);
+      !s)
     return host_unauthorized("host " + cred->host_id + ": " + s.error().message);
   return std::move(**host);
 }
 
 }  // namespace
-
 
 Response handle_evidence(Ctx& ctx, const Request& req) {
   auto who = authenticate_host(ctx, req);
@@ -138,12 +144,14 @@ Response handle_evidence(Ctx& ctx, const Request& req) {
   auto host_id = f.string("host_id", true, 256);
   const auto* envs = f.array("envelopes", true);
   if (auto e = f.finish()) return bad_request(*e);
-  if (*host_id != host.id) return bad_request("body: host_id '" + *host_id + "' is not the signing host " + host.id);
+  if (*host_id != host.id)
+    return bad_request("body: host_id '" + *host_id + "' is not the signing host " + host.id);
   if (envs->size() > kMaxEnvelopesPerRequest)
     return bad_request("body: " + std::to_string(envs->size()) + " envelopes, at most " +
                        std::to_string(kMaxEnvelopesPerRequest) + " per request");
   for (std::size_t i = 0; i < envs->size(); ++i)
-    if (!(*envs)[i].is_string()) return bad_request("body: envelopes[" + std::to_string(i) + "] must be a string");
+    if (!(*envs)[i].is_string())
+      return bad_request("body: envelopes[" + std::to_string(i) + "] must be a string");
   auto key = crypto::PublicKey::from_pem(host.public_key_pem, "host " + host.id);
   if (!key) return internal_error(req, key.error());
   boost::json::array results;
@@ -157,8 +165,10 @@ Response handle_evidence(Ctx& ctx, const Request& req) {
       if (!r) return internal_error(req, r.error());
       out = std::move(*r);
     }
-    boost::json::object o{{"index", i}, {"sequence", v.sequence ? boost::json::value(*v.sequence) : nullptr},
-                          {"digest", crypto::sha256_hex(bytes)}, {"status", status_name(out.status)}};
+    boost::json::object o{{"index", i},
+                          {"sequence", v.sequence ? boost::json::value(*v.sequence) : nullptr},
+                          {"digest", crypto::sha256_hex(bytes)},
+                          {"status", status_name(out.status)}};
     if (out.status == IngestStatus::rejected) o["reason"] = out.reason;
     ++counts[static_cast<int>(out.status)];
     results.push_back(std::move(o));
@@ -167,11 +177,13 @@ Response handle_evidence(Ctx& ctx, const Request& req) {
   if (!chain) return internal_error(req, chain.error());
   Actor actor{"host", host.id, host.identity, ""};
   auto a = ctx.storage.append_audit(audit_entry(ctx, req, actor, "evidence.ingest", host.id,
-                                                "accepted=" + std::to_string(counts[0]) + " duplicate=" +
-                                                    std::to_string(counts[1]) + " rejected=" + std::to_string(counts[2])));
+                                                "accepted=" + std::to_string(counts[0]) +
+                                                    " duplicate=" + std::to_string(counts[1]) +
+                                                    " rejected=" + std::to_string(counts[2])));
   if (!a) return internal_error(req, a.error());
-  return json_response(200, boost::json::object{{"host_id", host.id}, {"results", std::move(results)},
-                                                {"chain", chain_json(*chain)}});
+  return json_response(
+      200, boost::json::object{
+               {"host_id", host.id}, {"results", std::move(results)}, {"chain", chain_json(*chain)}});
 }
 
 }  // namespace vigil::store

@@ -38,7 +38,8 @@ BodyObject parse_body_object(const Request& req) {
 const boost::json::value* FieldReader::get(const char* name, bool required, const char* type) {
   seen_.insert(name);
   const boost::json::value* v = o_.if_contains(name);
-  if (v == nullptr && required && !error_) error_ = std::string("body: \"") + name + "\" is required (" + type + ")";
+  if (v == nullptr && required && !error_)
+    error_ = std::string("body: \"") + name + "\" is required (" + type + ")";
   return v;
 }
 
@@ -51,7 +52,8 @@ std::optional<std::string> FieldReader::string(const char* name, bool required, 
   }
   std::string s(v->as_string());
   if (s.size() > max_len) {
-    if (!error_) error_ = std::string("body: \"") + name + "\" is longer than " + std::to_string(max_len) + " bytes";
+    if (!error_)
+      error_ = std::string("body: \"") + name + "\" is longer than " + std::to_string(max_len) + " bytes";
     return std::nullopt;
   }
   return s;

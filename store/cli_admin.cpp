@@ -127,7 +127,8 @@ int token_list(Storage& st, std::ostream& out, std::ostream& err) {
   for (const auto& t : *ts)
     out << t.id << "\t" << role_name(t.role) << "\t" << terminal_safe(t.name.empty() ? "-" : t.name) << "\t"
         << agent::iso_time(t.created_at_ms) << "\t" << time_or_dash(t.expires_at_ms) << "\t" << t.uses
-        << (t.max_uses ? "/" + std::to_string(*t.max_uses) : "") << "\t" << time_or_dash(t.revoked_at_ms) << "\n";
+        << (t.max_uses ? "/" + std::to_string(*t.max_uses) : "") << "\t" << time_or_dash(t.revoked_at_ms)
+        << "\n";
   return kOk;
 }
 
@@ -193,8 +194,8 @@ int run_admin(const std::vector<std::string>& args, std::ostream& out, std::ostr
     out << kAdminHelp;
     return kOk;
   }
-  static const std::vector<std::string> kCommands = {"token create", "token list", "token revoke", "host list",
-                                                     "host allow-rekey"};
+  static const std::vector<std::string> kCommands = {"token create", "token list", "token revoke",
+                                                     "host list", "host allow-rekey"};
   const auto& p = a->positional;
   bool known = false;
   for (const auto& c : kCommands) known = known || (p.size() >= 2 && p[0] + " " + p[1] == c);

@@ -8,7 +8,8 @@ std::string selector_problem(const std::string& selector) {
   if (selector.empty()) return "hosts selector is empty";
   if (selector.rfind("scope:", 0) == 0) {
     const auto eq = selector.find('=', 6);
-    if (eq == std::string::npos || eq == 6) return "hosts selector '" + selector + "' must be scope:KEY=VALUE";
+    if (eq == std::string::npos || eq == 6)
+      return "hosts selector '" + selector + "' must be scope:KEY=VALUE";
   }
   return "";
 }
@@ -61,11 +62,12 @@ boost::json::object chain_json(const ChainState& c) {
   bool unexplained = false;
   for (const auto& g : c.gaps) unexplained = unexplained || !g.explained_by;
   const char* status = !c.forks.empty() ? "fork" : unexplained ? "gap" : "ok";
-  return boost::json::object{{"status", status},
-                             {"epoch", c.epoch},
-                             {"last_sequence", c.last_sequence ? boost::json::value(*c.last_sequence) : nullptr},
-                             {"gaps", std::move(gaps)},
-                             {"forks", std::move(forks)}};
+  return boost::json::object{
+      {"status", status},
+      {"epoch", c.epoch},
+      {"last_sequence", c.last_sequence ? boost::json::value(*c.last_sequence) : nullptr},
+      {"gaps", std::move(gaps)},
+      {"forks", std::move(forks)}};
 }
 
 boost::json::object waiver_json(const Waiver& w, std::int64_t now_ms) {

@@ -58,7 +58,8 @@ Result<std::optional<EnrollToken>> find_enroll_token(const sql::Database& db, co
   EnrollToken t{st->column_text(0), st->column_text(1), true, ""};
   auto expires = opt_int(*st, 2);
   auto max_uses = opt_int(*st, 3);
-  if (expires && *expires <= now_ms) t = EnrollToken{t.id, t.name, false, "enrollment token expired"};
+  if (expires && *expires <= now_ms)
+    t = EnrollToken{t.id, t.name, false, "enrollment token expired"};
   else if (max_uses && st->column_int(4) >= *max_uses)
     t = EnrollToken{t.id, t.name, false, "enrollment token used up"};
   return std::optional<EnrollToken>(std::move(t));
@@ -89,7 +90,8 @@ Result<EnrollOutcome> enroll_in_tx(const sql::Database& db, const EnrollInput& i
   a.actor = Actor{"enroll", (*token)->id, (*token)->name, "enroll"};
   if (*host) {
     if (!(*host)->rekey_allowed)
-      return EnrollOutcome{EnrollStatus::conflict, {},
+      return EnrollOutcome{EnrollStatus::conflict,
+                           {},
                            "host '" + in.identity + "' is enrolled with another key (" + (*host)->key_id +
                                "); an admin must allow re-enrollment (vigil-store host allow-rekey " +
                                (*host)->id + ")"};
@@ -99,7 +101,8 @@ Result<EnrollOutcome> enroll_in_tx(const sql::Database& db, const EnrollInput& i
                    {std::string_view((*host)->id), std::string_view(in.public_key_pem),
                     std::string_view(in.key_id), std::string_view(in.facts_json)});
     if (s) s = take_use(db, (*token)->id);
-    if (s) s = insert_audit(db, with(a, "host.rekey", (*host)->id, "key " + (*host)->key_id + " -> " + in.key_id));
+    if (s)
+      s = insert_audit(db, with(a, "host.rekey", (*host)->id, "key " + (*host)->key_id + " -> " + in.key_id));
     if (!s) return s.error();
     auto after = host_where(db, "WHERE id = ?1", (*host)->id);
     if (!after) return std::move(after).error();
@@ -112,7 +115,9 @@ Result<EnrollOutcome> enroll_in_tx(const sql::Database& db, const EnrollInput& i
                   std::string_view(in.public_key_pem), std::string_view(in.key_id),
                   std::string_view(in.facts_json), std::string_view(scope_to_json(in.scope)), in.now_ms});
   if (s) s = take_use(db, (*token)->id);
-  if (s) s = insert_audit(db, with(a, "host.enroll", in.new_host_id, "identity " + in.identity + " key " + in.key_id));
+  if (s)
+    s = insert_audit(db,
+                     with(a, "host.enroll", in.new_host_id, "identity " + in.identity + " key " + in.key_id));
   if (!s) return s.error();
   auto after = host_where(db, "WHERE id = ?1", in.new_host_id);
   if (!after) return std::move(after).error();

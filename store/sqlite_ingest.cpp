@@ -48,8 +48,8 @@ Result<std::optional<std::string>> stored_digest(const sql::Database& db, const 
   return std::optional<std::string>();
 }
 
-Status flag_fork(const sql::Database& db, const std::string& host_id, std::int64_t epoch, const IngestItem& it,
-                 const std::string& reason, std::int64_t now_ms) {
+Status flag_fork(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
+                 const IngestItem& it, const std::string& reason, std::int64_t now_ms) {
   return run(db,
              "INSERT OR IGNORE INTO forks (host_id, epoch, sequence, digest, reason, at_ms)"
              " VALUES (?1,?2,?3,?4,?5,?6)",
@@ -86,8 +86,8 @@ Status explain_gaps(const sql::Database& db, const std::string& host_id, std::in
       s = run(db,
               "INSERT INTO gaps (host_id, epoch, first_sequence, last_sequence, explained_by, reason)"
               " VALUES (?1,?2,?3,?4,?5,?6)",
-              {std::string_view(host_id), epoch, std::max(r.first, it.gap_first), std::min(r.last, it.gap_last),
-               it.sequence, std::string_view(it.gap_reason)});
+              {std::string_view(host_id), epoch, std::max(r.first, it.gap_first),
+               std::min(r.last, it.gap_last), it.sequence, std::string_view(it.gap_reason)});
     if (!s) return s;
   }
   return {};
@@ -125,12 +125,13 @@ Status index_result(const sql::Database& db, const std::string& host_id, std::in
   auto before = latest_verdict(db, host_id, r.check);
   if (!before) return before.error();
   if (!*before || **before != r.verdict) {
-    s = run(db,
-            "INSERT INTO transitions (host_id, check_id, from_verdict, to_verdict, sequence, time_ms, message)"
-            " VALUES (?1,?2,?3,?4,?5,?6,?7)",
-            {std::string_view(host_id), std::string_view(r.check),
-             *before ? sql::Param(std::string_view(**before)) : sql::Param(nullptr), std::string_view(r.verdict),
-             it.sequence, it.time_ms, std::string_view(r.message)});
+    s = run(
+        db,
+        "INSERT INTO transitions (host_id, check_id, from_verdict, to_verdict, sequence, time_ms, message)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        {std::string_view(host_id), std::string_view(r.check),
+         *before ? sql::Param(std::string_view(**before)) : sql::Param(nullptr), std::string_view(r.verdict),
+         it.sequence, it.time_ms, std::string_view(r.message)});
     if (!s) return s;
   }
   return run(db,
@@ -141,12 +142,13 @@ Status index_result(const sql::Database& db, const std::string& host_id, std::in
 
 Status store_envelope(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
                       const IngestItem& it, std::int64_t now_ms) {
-  Status s = run(db,
-                 "INSERT INTO envelopes (host_id, epoch, sequence, digest, previous_digest, kind, time_ms,"
-                 " received_at_ms, bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                 {std::string_view(host_id), epoch, it.sequence, std::string_view(it.digest),
-                  std::string_view(it.previous_digest), std::string_view(it.kind == EnvelopeKind::scan ? "scan" : "gap"),
-                  it.time_ms, now_ms, sql::Blob{it.bytes}});
+  Status s = run(
+      db,
+      "INSERT INTO envelopes (host_id, epoch, sequence, digest, previous_digest, kind, time_ms,"
+      " received_at_ms, bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+      {std::string_view(host_id), epoch, it.sequence, std::string_view(it.digest),
+       std::string_view(it.previous_digest), std::string_view(it.kind == EnvelopeKind::scan ? "scan" : "gap"),
+       it.time_ms, now_ms, sql::Blob{it.bytes}});
   if (!s) return s;
   if (it.kind == EnvelopeKind::gap) return explain_gaps(db, host_id, epoch, it);
   for (const auto& r : it.results)

@@ -49,10 +49,11 @@ Result<ChainState> SqliteStorage::chain_state(const std::string& host_id) {
   if (!lease) return lease.error();
   const auto& db = lease->db();
   ChainState c;
-  auto st = query(db,
-                  "SELECT h.epoch, e.sequence, e.digest FROM hosts h LEFT JOIN envelopes e ON e.host_id = h.id"
-                  " AND e.epoch = h.epoch WHERE h.id = ?1 ORDER BY e.sequence DESC LIMIT 1",
-                  {std::string_view(host_id)});
+  auto st =
+      query(db,
+            "SELECT h.epoch, e.sequence, e.digest FROM hosts h LEFT JOIN envelopes e ON e.host_id = h.id"
+            " AND e.epoch = h.epoch WHERE h.id = ?1 ORDER BY e.sequence DESC LIMIT 1",
+            {std::string_view(host_id)});
   if (!st) return std::move(st).error();
   if (!st->step()) return make_error(Errc::not_found, "no host " + host_id);
   c.epoch = st->column_int(0);
@@ -64,7 +65,8 @@ Result<ChainState> SqliteStorage::chain_state(const std::string& host_id) {
                     {std::string_view(host_id), c.epoch});
   if (!gaps) return std::move(gaps).error();
   while (gaps->step())
-    c.gaps.push_back(GapRecord{gaps->column_int(0), gaps->column_int(1), opt_int(*gaps, 2), gaps->column_text(3)});
+    c.gaps.push_back(
+        GapRecord{gaps->column_int(0), gaps->column_int(1), opt_int(*gaps, 2), gaps->column_text(3)});
   if (!gaps->succeeded()) return step_error(db, "gaps");
   auto forks = query(db,
                      "SELECT sequence, digest, reason, at_ms FROM forks WHERE host_id = ?1 AND epoch = ?2"
@@ -88,8 +90,8 @@ Result<std::vector<StoredResult>> SqliteStorage::latest_results(const std::strin
                     {std::string_view(host_id)});
 }
 
-Result<std::vector<StoredResult>> SqliteStorage::period_results(const std::string& host_id, std::int64_t from_ms,
-                                                                std::int64_t to_ms) {
+Result<std::vector<StoredResult>> SqliteStorage::period_results(const std::string& host_id,
+                                                                std::int64_t from_ms, std::int64_t to_ms) {
   auto lease = acquire();
   if (!lease) return lease.error();
   return results_of(lease->db(),
@@ -104,11 +106,12 @@ Result<std::vector<Transition>> SqliteStorage::drift(const DriftFilter& f) {
   if (!lease) return lease.error();
   const std::string host = f.host_id.value_or("");
   const std::string check = f.check.value_or("");
-  auto st = query(lease->db(),
-                  "SELECT host_id, check_id, from_verdict, to_verdict, sequence, time_ms, message FROM transitions"
-                  " WHERE time_ms >= ?1 AND (?2 = '' OR host_id = ?2) AND (?3 = '' OR check_id = ?3)"
-                  " ORDER BY time_ms, id LIMIT ?4",
-                  {f.since_ms, std::string_view(host), std::string_view(check), static_cast<std::int64_t>(f.limit)});
+  auto st = query(
+      lease->db(),
+      "SELECT host_id, check_id, from_verdict, to_verdict, sequence, time_ms, message FROM transitions"
+      " WHERE time_ms >= ?1 AND (?2 = '' OR host_id = ?2) AND (?3 = '' OR check_id = ?3)"
+      " ORDER BY time_ms, id LIMIT ?4",
+      {f.since_ms, std::string_view(host), std::string_view(check), static_cast<std::int64_t>(f.limit)});
   if (!st) return std::move(st).error();
   std::vector<Transition> out;
   while (st->step()) {

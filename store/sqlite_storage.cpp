@@ -88,10 +88,14 @@ constexpr const char* kTokenColumns =
 
 const char* role_name(Role r) noexcept {
   switch (r) {
-    case Role::admin: return "admin";
-    case Role::analyst: return "analyst";
-    case Role::auditor: return "auditor";
-    case Role::enroll: return "enroll";
+    case Role::admin:
+      return "admin";
+    case Role::analyst:
+      return "analyst";
+    case Role::auditor:
+      return "auditor";
+    case Role::enroll:
+      return "enroll";
   }
   return "auditor";
 }
@@ -117,10 +121,11 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const std::string& pa
                                                            std::chrono::milliseconds busy_timeout) {
   if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0)
     return make_error(Errc::invalid, "database.path: '" + path + "' must be a file path");
-  std::unique_ptr<SqliteStorage> st(new SqliteStorage(path, busy_timeout));  // private constructor
+  auto st = std::make_unique<SqliteStorage>(Passkey(), path, busy_timeout);
   auto db = st->connect();
   if (!db) return std::move(db).error();
-  if (auto s = db->exec("PRAGMA journal_mode=WAL"); !s) return make_error(Errc::sql, path + ": " + s.error().message);
+  if (auto s = db->exec("PRAGMA journal_mode=WAL"); !s)
+    return make_error(Errc::sql, path + ": " + s.error().message);
   if (auto s = migrate_store(*db, path); !s) return s.error();
   st->release(std::move(*db));
   return st;
@@ -170,7 +175,8 @@ Status SqliteStorage::create_token(const TokenRecord& t, const std::string& hash
   return r;
 }
 
-Result<std::optional<TokenRecord>> SqliteStorage::find_person_token(const std::string& hash, std::int64_t now_ms) {
+Result<std::optional<TokenRecord>> SqliteStorage::find_person_token(const std::string& hash,
+                                                                    std::int64_t now_ms) {
   auto lease = acquire();
   if (!lease) return lease.error();
   auto st = query(lease->db(),

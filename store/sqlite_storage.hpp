@@ -40,10 +40,17 @@ class Lease {
 };
 
 class SqliteStorage final : public Storage {
+  struct Passkey {
+    explicit Passkey() = default;
+  };
+
  public:
   // Opens (creating when missing) and migrates the database.
   static Result<std::unique_ptr<SqliteStorage>> open(const std::string& path,
                                                      std::chrono::milliseconds busy_timeout);
+  // For open() only (make_unique needs it public; the passkey keeps it so).
+  SqliteStorage(Passkey, std::string path, std::chrono::milliseconds busy_timeout)
+      : path_(std::move(path)), busy_timeout_(busy_timeout) {}
 
   Status create_token(const TokenRecord& token, const std::string& hash, const AuditEntry& audit) override;
   Result<std::optional<TokenRecord>> find_person_token(const std::string& hash, std::int64_t now_ms) override;
@@ -55,7 +62,8 @@ class SqliteStorage final : public Storage {
   Result<std::optional<HostRecord>> find_host(const std::string& host_id) override;
   Result<std::vector<HostRecord>> list_hosts() override;
 
-  Result<IngestOutcome> ingest(const std::string& host_id, const IngestItem& item, std::int64_t now_ms) override;
+  Result<IngestOutcome> ingest(const std::string& host_id, const IngestItem& item,
+                               std::int64_t now_ms) override;
   Result<ChainState> chain_state(const std::string& host_id) override;
   Result<std::vector<StoredResult>> latest_results(const std::string& host_id) override;
   Result<std::vector<StoredResult>> period_results(const std::string& host_id, std::int64_t from_ms,
@@ -74,8 +82,6 @@ class SqliteStorage final : public Storage {
 
  private:
   friend class Lease;
-  SqliteStorage(std::string path, std::chrono::milliseconds busy_timeout)
-      : path_(std::move(path)), busy_timeout_(busy_timeout) {}
   Result<Lease> acquire();
   void release(sql::Database db);
   Result<sql::Database> connect() const;

@@ -68,7 +68,8 @@ Result<CreatedToken> create_token(Storage& storage, Role role, const std::string
                                   std::int64_t now_ms, AuditEntry audit) {
   if (uses && role != Role::enroll)
     return make_error(Errc::invalid, "uses: only enrollment tokens (role enroll) have a use count");
-  if (uses && *uses < 1) return make_error(Errc::invalid, "uses: must be at least 1, not " + std::to_string(*uses));
+  if (uses && *uses < 1)
+    return make_error(Errc::invalid, "uses: must be at least 1, not " + std::to_string(*uses));
   CreatedToken t;
   t.record.role = role;
   t.record.name = name;

@@ -31,7 +31,8 @@ Run admin(std::vector<std::string> args, const ConfigLoader& loader = {}) {
 TEST_CASE("admin: token create, list and revoke, audited as cli", "[store-admin]") {
   StoreFixture f;
   const std::string db = f.db_path();
-  auto made = admin({"token", "create", "--database", db, "--role", "admin", "--name", "root", "--expires", "7d"});
+  auto made =
+      admin({"token", "create", "--database", db, "--role", "admin", "--name", "root", "--expires", "7d"});
   INFO(made.err);
   REQUIRE(made.status == 0);
   const std::string secret = made.out.substr(0, made.out.find('\n'));
@@ -60,7 +61,8 @@ TEST_CASE("admin: token create, list and revoke, audited as cli", "[store-admin]
   auto audit = f.storage().list_audit(0, 100);
   REQUIRE(audit.ok());
   bool revoke_by_cli = false;
-  for (const auto& a : *audit) revoke_by_cli = revoke_by_cli || (a.entry.action == "token.revoke" && a.entry.actor.kind == "cli");
+  for (const auto& a : *audit)
+    revoke_by_cli = revoke_by_cli || (a.entry.action == "token.revoke" && a.entry.actor.kind == "cli");
   CHECK(revoke_by_cli);
 }
 
@@ -90,7 +92,9 @@ TEST_CASE("admin: usage errors and --config", "[store-admin]") {
       {{"token"}, 2, "unknown command"},
       {{"token", "burn"}, 2, "unknown command"},
       {{"token", "create", "--database", f.db_path(), "--role", "root"}, 2, "--role must be"},
-      {{"token", "create", "--database", f.db_path(), "--role", "admin", "--uses", "3"}, 2, "only enrollment"},
+      {{"token", "create", "--database", f.db_path(), "--role", "admin", "--uses", "3"},
+       2,
+       "only enrollment"},
       {{"token", "create", "--database", f.db_path(), "--uses", "many"}, 2, "whole number"},
       {{"token", "create", "--database", f.db_path(), "--expires", "yesterday"}, 2, "expiry"},
       {{"token", "list", "--database", f.db_path(), "--role", "admin"}, 2, "token create only"},
@@ -105,11 +109,12 @@ TEST_CASE("admin: usage errors and --config", "[store-admin]") {
     CHECK_THAT(r.err, Catch::Contains(c.err));
   }
   CHECK(admin({"--help"}).status == 0);
-  auto via_config = admin({"token", "list", "--config", "/x/store.yaml"}, [&](const std::string& path) -> Result<StoreConfig> {
-    CHECK(path == "/x/store.yaml");
-    StoreConfig c;
-    c.database.path = f.db_path();
-    return c;
-  });
+  auto via_config = admin({"token", "list", "--config", "/x/store.yaml"},
+                          [&](const std::string& path) -> Result<StoreConfig> {
+                            CHECK(path == "/x/store.yaml");
+                            StoreConfig c;
+                            c.database.path = f.db_path();
+                            return c;
+                          });
   CHECK(via_config.status == 0);
 }

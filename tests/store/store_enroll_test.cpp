@@ -36,7 +36,8 @@ TEST_CASE("enroll: a one-time token enrolls one host", "[store-api]") {
   StoreFixture f;
   const std::string token = f.enroll_token(1);
   auto a = new_key(), b = new_key();
-  auto r = f.enroll(a, token, "host-a", boost::json::object{{"hostname", "a"}, {"scope", boost::json::object{{"env", "prod"}}}});
+  auto r = f.enroll(a, token, "host-a",
+                    boost::json::object{{"hostname", "a"}, {"scope", boost::json::object{{"env", "prod"}}}});
   REQUIRE(r.status == 201);
   CHECK(std::string(body_json(r).at("key_id").as_string()) == a.key_id());
   CHECK(std::string(body_json(r).at("host_id").as_string()).rfind("h-", 0) == 0);
@@ -60,7 +61,9 @@ TEST_CASE("enroll: use counts, expiry and unknown tokens", "[store-api]") {
     CHECK(r.status == 401);
     CHECK_THAT(error_message(r), Catch::Contains("expired"));
   }
-  SECTION("an unknown token") { CHECK(f.enroll(new_key(), "vse_nothing", "h1").status == 401); }
+  SECTION("an unknown token") {
+    CHECK(f.enroll(new_key(), "vse_nothing", "h1").status == 401);
+  }
   SECTION("a people's token is not an enrollment token") {
     CHECK(f.enroll(new_key(), f.person_token(Role::admin), "h1").status == 401);
   }
@@ -70,7 +73,9 @@ TEST_CASE("enroll: use counts, expiry and unknown tokens", "[store-api]") {
     const std::string token = f.enroll_token();
     auto proof = other.sign("vigil-enroll-v1\nh1\n" + token);
     REQUIRE(proof.ok());
-    boost::json::object body{{"token", token}, {"host", "h1"}, {"public_key", key.public_key().pem()},
+    boost::json::object body{{"token", token},
+                             {"host", "h1"},
+                             {"public_key", key.public_key().pem()},
                              {"proof", crypto::base64_encode(*proof)}};
     auto r = f.api->handle(make_request("POST", "/v1/enroll", boost::json::serialize(body)));
     CHECK(r.status == 401);

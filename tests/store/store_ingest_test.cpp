@@ -212,11 +212,15 @@ TEST_CASE("ingest: request errors", "[store-ingest]") {
   }
   SECTION("a clock too far off") {
     f.now += 3600000;
-    auto auth = request_auth::make_authorization(key, host, "POST", "/v1/evidence", "{}", (f.now - 3600000) / 1000);
+    auto auth =
+        request_auth::make_authorization(key, host, "POST", "/v1/evidence", "{}", (f.now - 3600000) / 1000);
     REQUIRE(auth.ok());
-    CHECK(f.api->handle(make_request("POST", "/v1/evidence", "{}", {{"authorization", *auth}})).status == 401);
+    CHECK(f.api->handle(make_request("POST", "/v1/evidence", "{}", {{"authorization", *auth}})).status ==
+          401);
   }
-  SECTION("malformed JSON") { CHECK(signed_request("{\"host_id\":").status == 400); }
+  SECTION("malformed JSON") {
+    CHECK(signed_request("{\"host_id\":").status == 400);
+  }
   SECTION("a wrong type") {
     CHECK(signed_request(R"({"host_id":")" + host + R"(","envelopes":[1]})").status == 400);
   }
@@ -228,7 +232,8 @@ TEST_CASE("ingest: request errors", "[store-ingest]") {
   SECTION("more than 1000 envelopes") {
     boost::json::array many;
     for (int i = 0; i < 1001; ++i) many.emplace_back("x");
-    auto r = signed_request(boost::json::serialize(boost::json::object{{"host_id", host}, {"envelopes", many}}));
+    auto r =
+        signed_request(boost::json::serialize(boost::json::object{{"host_id", host}, {"envelopes", many}}));
     CHECK(r.status == 400);
     CHECK_THAT(test::error_message(r), Catch::Contains("at most 1000"));
   }

@@ -22,7 +22,8 @@ crypto::HostKey new_key() {
 }
 
 // Two scans of the sample host: test.check-1 passes in the first and fails in the second.
-std::vector<std::string> two_scans(const crypto::HostKey& key, const std::string& machine = test::kSampleHost) {
+std::vector<std::string> two_scans(const crypto::HostKey& key,
+                                   const std::string& machine = test::kSampleHost) {
   auto first = test::sample_scan(6, "", 1767225600000);
   auto second = test::sample_scan(6, "", 1767225600000 + 600000);
   first.meta.host["machine_id"] = machine;
@@ -123,9 +124,11 @@ TEST_CASE("controls: hosts covered, latest counts and compliance over the period
   CHECK(s.f.get("/v1/controls?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", s.reader).status == 400);
 }
 
-TEST_CASE("export: one host's bundle verifies with the enrolled key; a set verifies per host", "[store-api]") {
+TEST_CASE("export: one host's bundle verifies with the enrolled key; a set verifies per host",
+          "[store-api]") {
   TwoScans s;
-  auto r = s.f.get("/v1/export?host=" + s.host + "&from=2025-12-31T00:00:00Z&to=2026-01-02T00:00:00Z", s.reader);
+  auto r =
+      s.f.get("/v1/export?host=" + s.host + "&from=2025-12-31T00:00:00Z&to=2026-01-02T00:00:00Z", s.reader);
   REQUIRE(r.status == 200);
   agent::VerifyOptions opts;
   opts.pinned_key = s.key.public_key();
@@ -158,8 +161,8 @@ TEST_CASE("roles and routing", "[store-api]") {
   const std::string admin = f.person_token(Role::admin);
   const std::string analyst = f.person_token(Role::analyst);
   const std::string auditor = f.person_token(Role::auditor);
-  const boost::json::object waiver{{"check", "c"}, {"hosts", "*"}, {"owner", "o"}, {"reason", "r"},
-                                   {"expires", "7d"}};
+  const boost::json::object waiver{
+      {"check", "c"}, {"hosts", "*"}, {"owner", "o"}, {"reason", "r"}, {"expires", "7d"}};
   struct Case {
     const char* what;
     Response response;
@@ -168,7 +171,8 @@ TEST_CASE("roles and routing", "[store-api]") {
   const std::vector<Case> cases = {
       {"auditor cannot POST a waiver", f.post("/v1/waivers", waiver, auditor), 403},
       {"analyst may POST a waiver", f.post("/v1/waivers", waiver, analyst), 201},
-      {"analyst cannot create tokens", f.post("/v1/tokens", boost::json::object{{"role", "auditor"}}, analyst), 403},
+      {"analyst cannot create tokens",
+       f.post("/v1/tokens", boost::json::object{{"role", "auditor"}}, analyst), 403},
       {"analyst cannot read the audit log", f.get("/v1/audit", analyst), 403},
       {"admin creates tokens", f.post("/v1/tokens", boost::json::object{{"role", "auditor"}}, admin), 201},
       {"auditor reads hosts", f.get("/v1/hosts", auditor), 200},

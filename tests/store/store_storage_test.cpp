@@ -66,8 +66,14 @@ TEST_CASE("storage: two threads racing for a one-time token, one wins", "[store-
     threads.emplace_back([&, i] {
       // No Catch2 macros off the main thread: the helpers' REQUIREs are not thread-safe.
       auto proof = keys[i].sign("vigil-enroll-v1\nrace-" + std::to_string(i) + "\n" + token);
-      EnrollInput in{token_hash(token), "race-" + std::to_string(i), keys[i].public_key().pem(), keys[i].key_id(),
-                     "{}", {}, "h-race" + std::to_string(i), f.now};
+      EnrollInput in{token_hash(token),
+                     "race-" + std::to_string(i),
+                     keys[i].public_key().pem(),
+                     keys[i].key_id(),
+                     "{}",
+                     {},
+                     "h-race" + std::to_string(i),
+                     f.now};
       auto out = f.storage().enroll(in, AuditEntry{});
       statuses[i] = !out ? 500u : out->status == EnrollStatus::created ? 201u : 401u;
       (void)proof;

@@ -76,8 +76,8 @@ std::string StoreFixture::enroll_token(std::optional<std::int64_t> uses, std::op
   return t->secret;
 }
 
-Response StoreFixture::enroll(const crypto::HostKey& key, const std::string& token, const std::string& identity,
-                              boost::json::object facts) {
+Response StoreFixture::enroll(const crypto::HostKey& key, const std::string& token,
+                              const std::string& identity, boost::json::object facts) {
   auto proof = key.sign("vigil-enroll-v1\n" + identity + "\n" + token);
   REQUIRE(proof.ok());
   boost::json::object body{{"token", token},
@@ -100,7 +100,8 @@ Response StoreFixture::ingest(const std::string& host_id, const crypto::HostKey&
                               const std::vector<std::string>& envelopes) {
   boost::json::array envs;
   for (const auto& e : envelopes) envs.emplace_back(e);
-  const std::string body = boost::json::serialize(boost::json::object{{"host_id", host_id}, {"envelopes", envs}});
+  const std::string body =
+      boost::json::serialize(boost::json::object{{"host_id", host_id}, {"envelopes", envs}});
   auto auth = request_auth::make_authorization(key, host_id, "POST", "/v1/evidence", body, now / 1000);
   REQUIRE(auth.ok());
   return api->handle(make_request("POST", "/v1/evidence", body, {{"authorization", *auth}}));
@@ -110,7 +111,8 @@ Response StoreFixture::get(const std::string& target, const std::string& token) 
   return api->handle(make_request("GET", target, "", {{"authorization", "Bearer " + token}}));
 }
 
-Response StoreFixture::post(const std::string& target, const boost::json::value& body, const std::string& token) {
+Response StoreFixture::post(const std::string& target, const boost::json::value& body,
+                            const std::string& token) {
   return api->handle(
       make_request("POST", target, boost::json::serialize(body), {{"authorization", "Bearer " + token}}));
 }

@@ -31,8 +31,11 @@ struct Waived {
   }
   Response waive(const std::string& hosts, const std::string& expires = "7d") {
     return f.post("/v1/waivers",
-                  boost::json::object{{"check", "test.check-0"}, {"hosts", hosts}, {"owner", "ops team"},
-                                      {"reason", "legacy sshd until migration"}, {"expires", expires}},
+                  boost::json::object{{"check", "test.check-0"},
+                                      {"hosts", hosts},
+                                      {"owner", "ops team"},
+                                      {"reason", "legacy sshd until migration"},
+                                      {"expires", expires}},
                   analyst);
   }
   std::string verdict_of_check0() {
@@ -108,14 +111,16 @@ TEST_CASE("waivers: bad requests", "[store-waivers]") {
     const char* message;
   };
   const std::vector<Case> cases = {
-      {{{"check", "c"}, {"hosts", "h-nope"}, {"owner", "o"}, {"reason", "r"}, {"expires", "7d"}}, "no host h-nope"},
+      {{{"check", "c"}, {"hosts", "h-nope"}, {"owner", "o"}, {"reason", "r"}, {"expires", "7d"}},
+       "no host h-nope"},
       {{{"check", "c"}, {"hosts", "scope:site"}, {"owner", "o"}, {"reason", "r"}, {"expires", "7d"}},
        "scope:KEY=VALUE"},
       {{{"check", "c"}, {"hosts", "*"}, {"owner", "o"}, {"reason", "r"}, {"expires", "2020-01-01T00:00:00Z"}},
        "past"},
       {{{"check", "c"}, {"hosts", "*"}, {"owner", "o"}, {"reason", "r"}, {"expires", "soon"}}, "duration"},
       {{{"check", "c"}, {"hosts", "*"}, {"owner", "o"}, {"reason", "r"}}, "\"expires\" is required"},
-      {{{"check", "c"}, {"hosts", "*"}, {"owner", "o"}, {"reason", ""}, {"expires", "7d"}}, "must not be empty"},
+      {{{"check", "c"}, {"hosts", "*"}, {"owner", "o"}, {"reason", ""}, {"expires", "7d"}},
+       "must not be empty"},
       {{{"check", "c"}, {"hosts", "*"}, {"owner", "o"}, {"reason", "r"}, {"expires", "7d"}, {"x", 1}},
        "unknown field"},
   };
