@@ -218,6 +218,18 @@ TEST_CASE("ingest: request errors", "[store-ingest]") {
     CHECK(f.api->handle(make_request("POST", "/v1/evidence", "{}", {{"authorization", *auth}})).status ==
           401);
   }
+  SECTION("the signature covers the body as received, before decompression") {
+    const std::string json = R"({"host_id":")" + host + R"(","envelopes":[]})";
+    const std::string raw = "gzip bytes as received";
+    auto auth = request_auth::make_authorization(key, host, "POST", "/v1/evidence", raw, f.now / 1000);
+    REQUIRE(auth.ok());
+    auto req = make_request("POST", "/v1/evidence", json, {{"authorization", *auth}});
+    req.raw_body = raw;
+    CHECK(f.api->handle(req).status == 200);
+    auto over_json = request_auth::make_authorization(key, host, "POST", "/v1/evidence", json, f.now / 1000);
+    req.headers = {{"authorization", *over_json}};
+    CHECK(f.api->handle(req).status == 401);
+  }
   SECTION("malformed JSON") {
     CHECK(signed_request("{\"host_id\":").status == 400);
   }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "agent/chain_support.hpp"
 #include "sqlite.hpp"
 #include "sqlite_storage.hpp"
 #include "store/store_support.hpp"
@@ -81,4 +82,46 @@ TEST_CASE("storage: two threads racing for a one-time token, one wins", "[store-
   for (auto& t : threads) t.join();
   CHECK(std::count(statuses.begin(), statuses.end(), 201u) == 1);
   CHECK(std::count(statuses.begin(), statuses.end(), 401u) == 3);
+}
+
+TEST_CASE("storage: two threads ingesting one chain store each envelope once", "[store-storage]") {
+  StoreFixture f;
+  auto key = crypto::HostKey::generate().value();
+  const std::string host = f.enrolled_host(key);
+  auto scan = test::sample_scan(3);
+  auto chain = test::sign_chain(key, scan, 6);
+  std::vector<IngestItem> items;
+  for (std::size_t i = 0; i < chain.envelopes.size(); ++i) {
+    IngestItem it;
+    it.bytes = chain.envelopes[i];
+    it.digest = chain.digests[i];
+    it.sequence = static_cast<std::int64_t>(i + 1);
+    it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
+    it.time_ms = scan.report.started_at_ms;
+    it.results = {ResultRow{"c", "p", "t", "high", i % 2 == 0 ? "pass" : "fail", "", "{}", {"A.8.5"}}};
+    items.push_back(std::move(it));
+  }
+  std::vector<std::vector<int>> seen(2);
+  auto worker = [&](std::size_t w) {
+    for (const auto& it : items) {
+      auto r = f.storage().ingest(host, it, f.now);
+      seen[w].push_back(!r ? -1 : static_cast<int>(r->status));
+    }
+  };
+  std::thread a(worker, 0), b(worker, 1);
+  a.join();
+  b.join();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    CAPTURE(i, seen[0][i], seen[1][i]);
+    const int acc = static_cast<int>(IngestStatus::accepted), dup = static_cast<int>(IngestStatus::duplicate);
+    CHECK(((seen[0][i] == acc && seen[1][i] == dup) || (seen[0][i] == dup && seen[1][i] == acc)));
+  }
+  auto chain_state = f.storage().chain_state(host);
+  REQUIRE(chain_state.ok());
+  CHECK(chain_state->ok());
+  CHECK(chain_state->last_sequence == 6);
+  DriftFilter d;
+  auto ts = f.storage().drift(d);
+  REQUIRE(ts.ok());
+  CHECK(ts->size() == 6);  // null->pass, then a change at every scan, each once
 }
