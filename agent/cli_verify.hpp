@@ -20,6 +20,10 @@ sequence numbers, each previous_digest the SHA-256 of the envelope before,
 missing ranges only where a signed gap record explains them. Every problem
 is listed with its sequence number.
 
+BUNDLE may also be a bundle set (vigil-store's GET /v1/export of several
+hosts, schema vigil.evidence-bundles.v1): each host's bundle is verified on
+its own, with its own key; the exit status is 0 only when all verify.
+
 Options:
   --key PUBKEY     PEM public key to trust (the host's enrolled key); the
                    bundle's key must be this one. Without it the bundle's own

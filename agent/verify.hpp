@@ -73,6 +73,16 @@ struct VerifyOptions {
 // Never fails as a call: anything wrong with the bundle is a failure in the report.
 VerifyReport verify_bundle(std::string_view bundle, const VerifyOptions& opts = {});
 
+// A document of several hosts' bundles (vigil-store's multi-host export):
+//   {"schema":"vigil.evidence-bundles.v1","created_at":"...Z","bundles":[<bundle>, ...]}
+// each bundle exactly a vigil.evidence-bundle.v1 object (verify_set.cpp).
+inline constexpr std::string_view kBundleSetSchema = "vigil.evidence-bundles.v1";
+Result<std::string> make_bundle_set(const std::vector<std::string>& bundles, std::int64_t created_at_ms);
+// Each bundle of a bundle set as JSON text, in order; nullopt when text is
+// not a bundle set (its "schema" is not kBundleSetSchema: a single bundle).
+// Errc::parse naming what is wrong when it says it is one but is malformed.
+Result<std::optional<std::vector<std::string>>> split_bundle_set(std::string_view text);
+
 // "sequence 3 (envelope #3): ..." per failure, or the one-line summary.
 std::string verify_report_text(const VerifyReport& r, const std::string& bundle_name);
 boost::json::value verify_report_json(const VerifyReport& r, const std::string& bundle_name);

@@ -16,9 +16,9 @@ namespace vigil::store {
 inline constexpr const char* kDefaultConfigPath = "/etc/vigil/store.yaml";
 
 struct TlsConfig {
-  std::string certificate;  // PEM chain, leaf first
-  std::string private_key;  // PEM
-  std::string client_ca;    // optional: when set, agents must present a certificate from it (mTLS)
+  std::string certificate;          // PEM chain, leaf first
+  std::string private_key;          // PEM
+  std::string client_ca;            // optional: when set, agents must present a certificate from it (mTLS)
   std::string min_version = "1.2";  // "1.2" or "1.3"
 };
 
@@ -29,13 +29,13 @@ struct DatabaseConfig {
 };
 
 struct LimitsConfig {
-  unsigned threads = 4;                                   // io_context pool
-  unsigned max_connections = 512;                         // more are answered 503 and closed
+  unsigned threads = 4;            // io_context pool
+  unsigned max_connections = 512;  // more are answered 503 and closed
   std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 64u * 1024u * 1024u;       // as received
+  std::size_t max_body_bytes = 64u * 1024u * 1024u;           // as received
   std::size_t max_decoded_body_bytes = 256u * 1024u * 1024u;  // after gzip
-  std::chrono::seconds request_timeout{30};               // whole request, first byte to last
-  std::chrono::seconds idle_timeout{60};                  // keep-alive between requests
+  std::chrono::seconds request_timeout{30};                   // whole request, first byte to last
+  std::chrono::seconds idle_timeout{60};                      // keep-alive between requests
   std::chrono::seconds handshake_timeout{10};
 };
 

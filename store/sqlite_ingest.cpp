@@ -1,0 +1,220 @@
+// SqliteStorage::ingest: the chain rules of docs/store-api.md ("Ingest") for
+// one verified envelope, in one BEGIN IMMEDIATE transaction so two replicas
+// ingesting for one host cannot both take a position. A rejected envelope
+// leaves nothing but, for a fork, the fork flag on the host.
+#include "sqlite_storage.hpp"
+#include "sqlite_util.hpp"
+#include "strings.hpp"
+
+namespace vigil::store {
+
+using namespace sqlite;
+
+namespace {
+
+struct Position {
+  std::int64_t epoch = 1;
+  std::optional<std::int64_t> last_sequence;
+  std::string last_digest;
+};
+
+Result<Position> chain_position(const sql::Database& db, const std::string& host_id) {
+  auto st = query(db, "SELECT epoch FROM hosts WHERE id = ?1", {std::string_view(host_id)});
+  if (!st) return std::move(st).error();
+  if (!st->step()) return make_error(Errc::not_found, "no host " + host_id);
+  Position p;
+  p.epoch = st->column_int(0);
+  auto last = query(db,
+                    "SELECT sequence, digest FROM envelopes WHERE host_id = ?1 AND epoch = ?2"
+                    " ORDER BY sequence DESC LIMIT 1",
+                    {std::string_view(host_id), p.epoch});
+  if (!last) return std::move(last).error();
+  if (last->step()) {
+    p.last_sequence = last->column_int(0);
+    p.last_digest = last->column_text(1);
+  } else if (!last->succeeded()) {
+    return step_error(db, "envelopes");
+  }
+  return p;
+}
+
+Result<std::optional<std::string>> stored_digest(const sql::Database& db, const std::string& host_id,
+                                                 std::int64_t epoch, std::int64_t sequence) {
+  auto st = query(db, "SELECT digest FROM envelopes WHERE host_id = ?1 AND epoch = ?2 AND sequence = ?3",
+                  {std::string_view(host_id), epoch, sequence});
+  if (!st) return std::move(st).error();
+  if (st->step()) return std::optional<std::string>(st->column_text(0));
+  if (!st->succeeded()) return step_error(db, "envelopes");
+  return std::optional<std::string>();
+}
+
+Status flag_fork(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
+                 const IngestItem& it, const std::string& reason, std::int64_t now_ms) {
+  return run(db,
+             "INSERT OR IGNORE INTO forks (host_id, epoch, sequence, digest, reason, at_ms)"
+             " VALUES (?1,?2,?3,?4,?5,?6)",
+             {std::string_view(host_id), epoch, it.sequence, std::string_view(it.digest),
+              std::string_view(reason), now_ms});
+}
+
+Status flag_gap(const sql::Database& db, const std::string& host_id, std::int64_t epoch, std::int64_t first,
+                std::int64_t last) {
+  return run(db, "INSERT INTO gaps (host_id, epoch, first_sequence, last_sequence) VALUES (?1,?2,?3,?4)",
+             {std::string_view(host_id), epoch, first, last});
+}
+
+// Marks the part of every unexplained gap that [first, last] covers as
+// explained by the gap record at `by`, splitting a gap it covers in part.
+Status explain_gaps(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
+                    const IngestItem& it) {
+  auto st = query(db,
+                  "SELECT id, first_sequence, last_sequence FROM gaps WHERE host_id = ?1 AND epoch = ?2"
+                  " AND explained_by IS NULL AND first_sequence <= ?4 AND last_sequence >= ?3",
+                  {std::string_view(host_id), epoch, it.gap_first, it.gap_last});
+  if (!st) return st.error();
+  struct Row {
+    std::int64_t id, first, last;
+  };
+  std::vector<Row> rows;
+  while (st->step()) rows.push_back({st->column_int(0), st->column_int(1), st->column_int(2)});
+  if (!st->succeeded()) return step_error(db, "gaps");
+  for (const auto& r : rows) {
+    Status s = run(db, "DELETE FROM gaps WHERE id = ?1", {r.id});
+    if (s && r.first < it.gap_first) s = flag_gap(db, host_id, epoch, r.first, it.gap_first - 1);
+    if (s && r.last > it.gap_last) s = flag_gap(db, host_id, epoch, it.gap_last + 1, r.last);
+    if (s)
+      s = run(db,
+              "INSERT INTO gaps (host_id, epoch, first_sequence, last_sequence, explained_by, reason)"
+              " VALUES (?1,?2,?3,?4,?5,?6)",
+              {std::string_view(host_id), epoch, std::max(r.first, it.gap_first),
+               std::min(r.last, it.gap_last), it.sequence, std::string_view(it.gap_reason)});
+    if (!s) return s;
+  }
+  return {};
+}
+
+// The previous latest verdict of (host, check), if any.
+Result<std::optional<std::string>> latest_verdict(const sql::Database& db, const std::string& host_id,
+                                                  const std::string& check) {
+  auto st = query(db,
+                  "SELECT r.verdict FROM latest l JOIN results r ON r.id = l.result_id"
+                  " WHERE l.host_id = ?1 AND l.check_id = ?2",
+                  {std::string_view(host_id), std::string_view(check)});
+  if (!st) return std::move(st).error();
+  if (st->step()) return std::optional<std::string>(st->column_text(0));
+  if (!st->succeeded()) return step_error(db, "latest");
+  return std::optional<std::string>();
+}
+
+Status index_result(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
+                    const IngestItem& it, const ResultRow& r) {
+  Status s = run(db,
+                 "INSERT INTO results (host_id, epoch, sequence, time_ms, check_id, policy, title, severity,"
+                 " verdict, message, evidence, controls) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                 {std::string_view(host_id), epoch, it.sequence, it.time_ms, std::string_view(r.check),
+                  std::string_view(r.policy), std::string_view(r.title), std::string_view(r.severity),
+                  std::string_view(r.verdict), std::string_view(r.message), std::string_view(r.evidence_json),
+                  std::string_view(join(r.controls, ","))});
+  if (!s) return s;
+  const std::int64_t id = db.last_insert_rowid();
+  for (const auto& c : r.controls) {
+    s = run(db, "INSERT OR IGNORE INTO result_controls (result_id, control) VALUES (?1, ?2)",
+            {id, std::string_view(c)});
+    if (!s) return s;
+  }
+  auto before = latest_verdict(db, host_id, r.check);
+  if (!before) return before.error();
+  if (!*before || **before != r.verdict) {
+    s = run(
+        db,
+        "INSERT INTO transitions (host_id, check_id, from_verdict, to_verdict, sequence, time_ms, message)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        {std::string_view(host_id), std::string_view(r.check),
+         *before ? sql::Param(std::string_view(**before)) : sql::Param(nullptr), std::string_view(r.verdict),
+         it.sequence, it.time_ms, std::string_view(r.message)});
+    if (!s) return s;
+  }
+  return run(db,
+             "INSERT INTO latest (host_id, check_id, result_id) VALUES (?1,?2,?3)"
+             " ON CONFLICT (host_id, check_id) DO UPDATE SET result_id = excluded.result_id",
+             {std::string_view(host_id), std::string_view(r.check), id});
+}
+
+Status store_envelope(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
+                      const IngestItem& it, std::int64_t now_ms) {
+  Status s = run(
+      db,
+      "INSERT INTO envelopes (host_id, epoch, sequence, digest, previous_digest, kind, time_ms,"
+      " received_at_ms, bytes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+      {std::string_view(host_id), epoch, it.sequence, std::string_view(it.digest),
+       std::string_view(it.previous_digest), std::string_view(it.kind == EnvelopeKind::scan ? "scan" : "gap"),
+       it.time_ms, now_ms, sql::Blob{it.bytes}});
+  if (!s) return s;
+  if (it.kind == EnvelopeKind::gap) return explain_gaps(db, host_id, epoch, it);
+  for (const auto& r : it.results)
+    if (s = index_result(db, host_id, epoch, it, r); !s) return s;
+  s = run(db, "UPDATE hosts SET last_scan_ms = MAX(COALESCE(last_scan_ms, 0), ?2) WHERE id = ?1",
+          {std::string_view(host_id), it.time_ms});
+  if (s && it.scope)
+    s = run(db, "UPDATE hosts SET scope = ?2 WHERE id = ?1",
+            {std::string_view(host_id), std::string_view(scope_to_json(*it.scope))});
+  return s;
+}
+
+IngestOutcome rejected(std::string reason) {
+  return IngestOutcome{IngestStatus::rejected, std::move(reason)};
+}
+
+Result<IngestOutcome> ingest_in_tx(const sql::Database& db, const std::string& host_id, const IngestItem& it,
+                                   std::int64_t now_ms) {
+  auto pos = chain_position(db, host_id);
+  if (!pos) return std::move(pos).error();
+  const std::string seq = "sequence " + std::to_string(it.sequence);
+  auto stored = stored_digest(db, host_id, pos->epoch, it.sequence);
+  if (!stored) return std::move(stored).error();
+  if (*stored) {
+    if (**stored == it.digest) return IngestOutcome{IngestStatus::duplicate, ""};
+    auto why = "fork: " + seq + " is stored with digest " + **stored;
+    if (auto s = flag_fork(db, host_id, pos->epoch, it, why, now_ms); !s) return s.error();
+    return rejected(why);
+  }
+  if (pos->last_sequence) {
+    const std::int64_t last = *pos->last_sequence;
+    if (it.sequence < last)
+      return rejected("out of order: " + seq + " is below the last stored sequence " + std::to_string(last) +
+                      " and was not received before");
+    if (it.sequence == last + 1 && it.previous_digest != pos->last_digest) {
+      auto why = "fork: " + seq + " names previous_digest " + it.previous_digest + ", the stored sequence " +
+                 std::to_string(last) + " has " + pos->last_digest;
+      if (auto s = flag_fork(db, host_id, pos->epoch, it, why, now_ms); !s) return s.error();
+      return rejected(why);
+    }
+    if (it.sequence > last + 1)
+      if (auto s = flag_gap(db, host_id, pos->epoch, last + 1, it.sequence - 1); !s) return s.error();
+  } else if (pos->epoch == 1 && it.sequence > 1) {
+    // The host's first chain should start at 1; after a re-key it starts
+    // wherever the new key's first envelope is.
+    if (auto s = flag_gap(db, host_id, pos->epoch, 1, it.sequence - 1); !s) return s.error();
+  } else if (it.sequence == 1 && !it.previous_digest.empty()) {
+    return rejected("sequence 1 must have an empty previous_digest");
+  }
+  if (auto s = store_envelope(db, host_id, pos->epoch, it, now_ms); !s) return s.error();
+  return IngestOutcome{IngestStatus::accepted, ""};
+}
+
+}  // namespace
+
+Result<IngestOutcome> SqliteStorage::ingest(const std::string& host_id, const IngestItem& item,
+                                            std::int64_t now_ms) {
+  auto lease = acquire();
+  if (!lease) return lease.error();
+  const auto& db = lease->db();
+  auto r = in_write_tx(db, [&] { return ingest_in_tx(db, host_id, item, now_ms); });
+  if (!r) return r;
+  Status s = run(db, "UPDATE hosts SET last_seen_ms = MAX(COALESCE(last_seen_ms, 0), ?2) WHERE id = ?1",
+                 {std::string_view(host_id), now_ms});
+  if (!s) return s.error();
+  return r;
+}
+
+}  // namespace vigil::store

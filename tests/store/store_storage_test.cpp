@@ -1,0 +1,127 @@
+// The SQLite backend: schema version, reopening, secrets never stored, the
+// audit log append-only, and a one-time token two threads race for.
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "agent/chain_support.hpp"
+#include "sqlite.hpp"
+#include "sqlite_storage.hpp"
+#include "store/store_support.hpp"
+#include "tokens.hpp"
+
+using namespace vigil;
+using namespace vigil::store;
+using vigil::test::StoreFixture;
+
+TEST_CASE("storage: migrations by user_version, reopened without loss", "[store-storage]") {
+  StoreFixture f;
+  const std::string secret = f.person_token(Role::admin, "alice");
+  {
+    auto db = sql::Database::open(f.db_path());
+    REQUIRE(db.ok());
+    CHECK(*db->user_version() == kStoreSchemaVersion);
+    CHECK(*db->query_int("PRAGMA journal_mode='wal'") >= 0);
+    // Only the hash is stored.
+    auto st = db->prepare("SELECT hash FROM tokens");
+    REQUIRE(st.ok());
+    REQUIRE(st->step());
+    CHECK(st->column_text(0) == token_hash(secret));
+    CHECK(*db->query_int("SELECT COUNT(*) FROM tokens WHERE hash LIKE '%vst_%' OR name LIKE '%vst_%'") == 0);
+    // The audit log cannot be rewritten.
+    CHECK(!db->exec("DELETE FROM audit").ok());
+    CHECK(!db->exec("UPDATE audit SET action = 'x'").ok());
+  }
+  auto again = SqliteStorage::open(f.db_path(), std::chrono::milliseconds(1000));
+  REQUIRE(again.ok());
+  auto t = (*again)->find_person_token(token_hash(secret), f.now);
+  REQUIRE(t.ok());
+  REQUIRE(t->has_value());
+  CHECK((*t)->name == "alice");
+}
+
+TEST_CASE("storage: refuses a database it cannot share between connections", "[store-storage]") {
+  for (const char* p : {":memory:", "", "file:x?mode=memory"}) {
+    CAPTURE(p);
+    CHECK(!SqliteStorage::open(p, std::chrono::milliseconds(10)).ok());
+  }
+  test::TempDir dir;
+  {
+    auto st = SqliteStorage::open(dir.path() + "/s.db", std::chrono::milliseconds(10));
+    REQUIRE(st.ok());
+  }
+  auto db = sql::Database::open(dir.path() + "/s.db");
+  REQUIRE(db->set_user_version(kStoreSchemaVersion + 1).ok());
+  auto newer = SqliteStorage::open(dir.path() + "/s.db", std::chrono::milliseconds(10));
+  REQUIRE(!newer.ok());
+  CHECK_THAT(newer.error().message, Catch::Contains("newer"));
+}
+
+TEST_CASE("storage: two threads racing for a one-time token, one wins", "[store-storage]") {
+  StoreFixture f;
+  const std::string token = f.enroll_token(1);
+  std::vector<crypto::HostKey> keys;
+  for (int i = 0; i < 4; ++i) keys.push_back(*crypto::HostKey::generate());
+  std::vector<unsigned> statuses(keys.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    threads.emplace_back([&, i] {
+      // No Catch2 macros off the main thread: the helpers' REQUIREs are not thread-safe.
+      auto proof = keys[i].sign("vigil-enroll-v1\nrace-" + std::to_string(i) + "\n" + token);
+      EnrollInput in{token_hash(token),
+                     "race-" + std::to_string(i),
+                     keys[i].public_key().pem(),
+                     keys[i].key_id(),
+                     "{}",
+                     {},
+                     "h-race" + std::to_string(i),
+                     f.now};
+      auto out = f.storage().enroll(in, AuditEntry{});
+      statuses[i] = !out ? 500u : out->status == EnrollStatus::created ? 201u : 401u;
+      (void)proof;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(std::count(statuses.begin(), statuses.end(), 201u) == 1);
+  CHECK(std::count(statuses.begin(), statuses.end(), 401u) == 3);
+}
+
+TEST_CASE("storage: two threads ingesting one chain store each envelope once", "[store-storage]") {
+  StoreFixture f;
+  auto key = crypto::HostKey::generate().value();
+  const std::string host = f.enrolled_host(key);
+  auto scan = test::sample_scan(3);
+  auto chain = test::sign_chain(key, scan, 6);
+  std::vector<IngestItem> items;
+  for (std::size_t i = 0; i < chain.envelopes.size(); ++i) {
+    IngestItem it;
+    it.bytes = chain.envelopes[i];
+    it.digest = chain.digests[i];
+    it.sequence = static_cast<std::int64_t>(i + 1);
+    it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
+    it.time_ms = scan.report.started_at_ms;
+    it.results = {ResultRow{"c", "p", "t", "high", i % 2 == 0 ? "pass" : "fail", "", "{}", {"A.8.5"}}};
+    items.push_back(std::move(it));
+  }
+  std::vector<std::vector<int>> seen(2);
+  auto worker = [&](std::size_t w) {
+    for (const auto& it : items) {
+      auto r = f.storage().ingest(host, it, f.now);
+      seen[w].push_back(!r ? -1 : static_cast<int>(r->status));
+    }
+  };
+  std::thread a(worker, 0), b(worker, 1);
+  a.join();
+  b.join();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    CAPTURE(i, seen[0][i], seen[1][i]);
+    const int acc = static_cast<int>(IngestStatus::accepted), dup = static_cast<int>(IngestStatus::duplicate);
+    CHECK(((seen[0][i] == acc && seen[1][i] == dup) || (seen[0][i] == dup && seen[1][i] == acc)));
+  }
+  auto chain_state = f.storage().chain_state(host);
+  REQUIRE(chain_state.ok());
+  CHECK(chain_state->ok());
+  CHECK(chain_state->last_sequence == 6);
+  DriftFilter d;
+  auto ts = f.storage().drift(d);
+  REQUIRE(ts.ok());
+  CHECK(ts->size() == 6);  // null->pass, then a change at every scan, each once
+}
