@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -106,8 +107,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void start_request(bool first) {
-    if (stopping_) return graceful_close();
+    if (stopping_ || state_.stopping.load()) return graceful_close();
     parser_.emplace();
+    continue_sent_ = false;
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits().max_header_bytes, UINT32_MAX)));
     parser_->body_limit(limits().max_body_bytes);
     // The first request is due at once; later ones may wait idle_timeout
@@ -137,8 +139,28 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(boost::system::error_code ec) {
     if (ec) return on_read_error(ec);
     if (phase_ == Phase::idle && (parser_->got_some() || buffer_.size() > 0)) begin_reading();
-    if (!parser_->is_done()) return read_more();
-    handle();
+    if (parser_->is_done()) return handle();
+    if (parser_->is_header_done() && !continue_sent_ && expects_continue()) return send_continue();
+    read_more();
+  }
+
+  // curl and others send "Expect: 100-continue" before a large body and
+  // wait (a second, for curl) for this go-ahead; the limits on the header
+  // have passed by now, and body_limit has refused an announced length
+  // that is too large.
+  bool expects_continue() const {
+    const auto& msg = parser_->get();
+    const auto it = msg.find(http::field::expect);
+    return it != msg.end() && beast::iequals(it->value(), "100-continue");
+  }
+
+  void send_continue() {
+    continue_sent_ = true;
+    auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    http::async_write(stream_, *cont, [self = shared_from_this(), cont](boost::system::error_code ec, std::size_t) {
+      if (ec) return;
+      self->read_more();
+    });
   }
 
   void on_read_error(const boost::system::error_code& ec) {
@@ -215,7 +237,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write(const Request& req, Response res, bool keep_alive) {
     phase_ = Phase::writing;
-    keep_alive = keep_alive && !stopping_;
+    // state_.stopping too: stop() may come while the handler runs, before
+    // this strand sees request_stop().
+    keep_alive = keep_alive && !stopping_ && !state_.stopping.load();
     auto out = std::make_shared<http::response<http::string_body>>();
     out->version(11);
     out->result(res.status);
@@ -264,6 +288,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Phase phase_ = Phase::handshake;
   bool stopping_ = false;
+  bool continue_sent_ = false;
   Clock::time_point started_at_ = Clock::now();
 };
 
