@@ -116,10 +116,12 @@ void Server::run() {
 }
 
 void Server::stop() {
+  // At once, not on the strand: a response being written from now on says
+  // Connection: close.
+  impl_->state.stopping = true;
   asio::post(impl_->strand, [impl = impl_.get()] {
     if (impl->draining) return;
     impl->draining = true;
-    impl->state.stopping = true;
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
     detail::stop_sessions(impl->state);
