@@ -87,8 +87,8 @@ Result<Level> parse_level(std::string_view s) {
   if (s == "info") return Level::info;
   if (s == "warning") return Level::warning;
   if (s == "error") return Level::error;
-  return make_error(Errc::invalid, "unknown log level '" + std::string(s) +
-                                       "' (one of debug, info, warning, error)");
+  return make_error(Errc::invalid,
+                    "unknown log level '" + std::string(s) + "' (one of debug, info, warning, error)");
 }
 
 const char* level_name(Level l) noexcept {
@@ -115,9 +115,13 @@ void init(const Options& opts) {
   g_syslog.store(opts.syslog_prefixes || (js != nullptr && *js != '\0'));
 }
 
-void set_level(Level l) { g_min_level.store(l); }
+void set_level(Level l) {
+  g_min_level.store(l);
+}
 
-bool enabled(Level l) noexcept { return static_cast<int>(l) >= static_cast<int>(g_min_level.load()); }
+bool enabled(Level l) noexcept {
+  return static_cast<int>(l) >= static_cast<int>(g_min_level.load());
+}
 
 std::string format_line(Level l, std::string_view program, bool syslog_prefixes, std::string_view event,
                         std::initializer_list<Field> fields) {

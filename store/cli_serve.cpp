@@ -2,7 +2,6 @@
 #include "cli_serve.hpp"
 
 #include <boost/asio/signal_set.hpp>
-
 #include <csignal>
 #include <optional>
 
@@ -75,9 +74,7 @@ int run_serve(const std::vector<std::string>& args, std::ostream& out, std::ostr
   }
   Handler handler = [a = api->get()](const Request& r) { return a->handle(r); };
 #else
-  Handler handler = [](const Request&) {
-    return error_response(503, "overloaded", "store API not built");
-  };
+  Handler handler = [](const Request&) { return error_response(503, "overloaded", "store API not built"); };
 #endif
 
   auto server = Server::create(*config, std::move(handler));

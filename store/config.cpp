@@ -3,15 +3,14 @@
 // place silently, so it is refused with its file and line.
 #include "config.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <functional>
-#include <optional>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "file_io.hpp"
@@ -46,8 +45,8 @@ class Parser {
     if (s.empty() || ec != std::errc() || end != s.data() + s.size())
       return fail(n, key, "'" + s + "' is not a whole number");
     if (v < min || v > max)
-      return fail(n, key, std::to_string(v) + " is out of range " + std::to_string(min) + ".." +
-                              std::to_string(max));
+      return fail(n, key,
+                  std::to_string(v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
     return v;
   }
 
@@ -109,10 +108,14 @@ Status parse_listen(const Parser& p, const YAML::Node& n, StoreConfig& c) {
 Status parse_tls(const Parser& p, const YAML::Node& n, TlsConfig& t) {
   return p.each(n, "tls", [&](const std::string& key, const YAML::Node& v) -> Status {
     std::string* target = nullptr;
-    if (key == "tls.certificate") target = &t.certificate;
-    else if (key == "tls.private_key") target = &t.private_key;
-    else if (key == "tls.client_ca") target = &t.client_ca;
-    else if (key != "tls.min_version") return p.unknown(v, key);
+    if (key == "tls.certificate")
+      target = &t.certificate;
+    else if (key == "tls.private_key")
+      target = &t.private_key;
+    else if (key == "tls.client_ca")
+      target = &t.client_ca;
+    else if (key != "tls.min_version")
+      return p.unknown(v, key);
     auto s = p.text(v, key);
     if (!s) return s.error();
     if (target == nullptr) {

@@ -2,11 +2,11 @@
 // Connections are in store/server_session.cpp.
 #include "server.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
-
-#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -31,6 +31,7 @@ struct Server::Impl {
   asio::strand<asio::io_context::executor_type> strand{io.get_executor()};
   tcp::acceptor acceptor{strand};
   asio::steady_timer drain_timer{strand};
+  asio::steady_timer accept_retry{strand};
   bool draining = false;  // on strand
 
   // Connections that a forced stop left behind die with io, after this body:
@@ -41,25 +42,47 @@ struct Server::Impl {
     acceptor.async_accept(asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
-        // Out of descriptors and the like: say so and keep accepting.
+        // Out of descriptors and the like: say so and try again shortly
+        // (at once would spin while the condition lasts).
         log::write(log::Level::warning, "accept_failed", {{"error", ec.message()}});
-        return accept();
+        accept_retry.expires_after(std::chrono::milliseconds(100));
+        accept_retry.async_wait([this](boost::system::error_code wec) {
+          if (!wec && acceptor.is_open()) accept();
+        });
+        return;
       }
       if (state.active.load() < state.config.limits.max_connections) {
         ++state.active;
         detail::start_session(state, std::move(socket), false);
       } else if (state.overloaded.load() < kMaxOverloadAnswers) {
         ++state.overloaded;
-        log::write(log::Level::warning, "overloaded",
-                   {{"connections", std::to_string(state.active.load())},
-                    {"max_connections", std::to_string(state.config.limits.max_connections)}});
+        warn_overloaded();
         detail::start_session(state, std::move(socket), true);
       } else {
+        warn_overloaded();
         boost::system::error_code ignored;
         socket.close(ignored);
       }
       accept();
     });
+  }
+
+  // On strand. An overload comes as a flood: one line a second at most,
+  // with how many were not logged.
+  std::chrono::steady_clock::time_point last_overload_warning{};
+  unsigned overloads_unlogged = 0;
+  void warn_overloaded() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_overload_warning < std::chrono::seconds(1)) {
+      ++overloads_unlogged;
+      return;
+    }
+    log::write(log::Level::warning, "overloaded",
+               {{"connections", std::to_string(state.active.load())},
+                {"max_connections", std::to_string(state.config.limits.max_connections)},
+                {"not_logged", std::to_string(overloads_unlogged)}});
+    last_overload_warning = now;
+    overloads_unlogged = 0;
   }
 
   // On strand: the last connection is gone while stopping.
@@ -103,7 +126,9 @@ std::uint16_t Server::port() const {
   return ec ? 0 : ep.port();
 }
 
-boost::asio::io_context& Server::io_context() { return impl_->io; }
+boost::asio::io_context& Server::io_context() {
+  return impl_->io;
+}
 
 void Server::run() {
   asio::post(impl_->strand, [impl = impl_.get()] { impl->accept(); });
@@ -124,6 +149,7 @@ void Server::stop() {
     impl->draining = true;
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->accept_retry.cancel();
     detail::stop_sessions(impl->state);
     // Requests in flight get as long as one request may take; after that
     // whatever is left is cut off so that run() returns.

@@ -2,12 +2,11 @@
 // decoding of a parsed request, and the state every connection reads.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>

@@ -2,11 +2,10 @@
 // (Boost.URL), the gzip body (lib/decompress, capped), and request ids.
 #include <openssl/rand.h>
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
-
 #include <algorithm>
 #include <array>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
 #include <cctype>
 
 #include "decompress.hpp"
@@ -28,10 +27,12 @@ std::string lower_trimmed(std::string_view s) {
 
 std::optional<Response> decode_request(Request& request, std::size_t max_decoded) {
   auto url = boost::urls::parse_origin_form(request.target);
-  if (!url) return error_response(400, "bad_request", "the request target is not a path with an optional query");
+  if (!url)
+    return error_response(400, "bad_request", "the request target is not a path with an optional query");
   request.path = url->encoded_path().decode();
   request.query.clear();
-  for (const auto& p : url->params(boost::urls::encoding_opts(true))) request.query.emplace_back(p.key, p.value);
+  for (const auto& p : url->params(boost::urls::encoding_opts(true)))
+    request.query.emplace_back(p.key, p.value);
 
   const std::string* enc = request.header("content-encoding");
   const std::string encoding = enc == nullptr ? std::string() : lower_trimmed(*enc);
@@ -47,7 +48,8 @@ std::optional<Response> decode_request(Request& request, std::size_t max_decoded
     return error_response(413, "too_large",
                           "the gzip body inflates to more than limits.max_decoded_body_bytes (" +
                               std::to_string(max_decoded) + ")");
-  if (!body) return error_response(400, "bad_request", "the gzip body does not inflate: " + body.error().message);
+  if (!body)
+    return error_response(400, "bad_request", "the gzip body does not inflate: " + body.error().message);
   request.body = std::move(*body);
   return std::nullopt;
 }

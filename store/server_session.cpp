@@ -2,6 +2,7 @@
 // (keep-alive), each read under a deadline and the size limits, decoded,
 // handed to the handler and answered. Everything a connection does runs on
 // its own strand, so its members need no lock.
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -10,8 +11,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
-#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -110,7 +109,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (stopping_ || state_.stopping.load()) return graceful_close();
     parser_.emplace();
     continue_sent_ = false;
-    parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(limits().max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(
+        static_cast<std::uint32_t>(std::min<std::size_t>(limits().max_header_bytes, UINT32_MAX)));
     parser_->body_limit(limits().max_body_bytes);
     // The first request is due at once; later ones may wait idle_timeout
     // for their first byte, then have request_timeout like the first.
@@ -130,10 +130,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_more() {
-    http::async_read_some(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                            self->on_read(ec);
-                          });
+    http::async_read_some(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(boost::system::error_code ec) {
@@ -157,10 +156,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void send_continue() {
     continue_sent_ = true;
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-    http::async_write(stream_, *cont, [self = shared_from_this(), cont](boost::system::error_code ec, std::size_t) {
-      if (ec) return;
-      self->read_more();
-    });
+    http::async_write(stream_, *cont,
+                      [self = shared_from_this(), cont](boost::system::error_code ec, std::size_t) {
+                        if (ec) return;
+                        self->read_more();
+                      });
   }
 
   void on_read_error(const boost::system::error_code& ec) {
@@ -261,12 +261,13 @@ class Session : public std::enable_shared_from_this<Session> {
                 {"peer", peer_}});
 
     lowest().expires_after(limits().request_timeout);
-    http::async_write(stream_, *out,
-                      [self = shared_from_this(), out, keep_alive](boost::system::error_code ec, std::size_t) {
-                        if (ec) return;  // the peer went away; nothing to tell it
-                        if (keep_alive) return self->start_request(false);
-                        self->graceful_close();
-                      });
+    http::async_write(
+        stream_, *out,
+        [self = shared_from_this(), out, keep_alive](boost::system::error_code ec, std::size_t) {
+          if (ec) return;  // the peer went away; nothing to tell it
+          if (keep_alive) return self->start_request(false);
+          self->graceful_close();
+        });
   }
 
   void graceful_close() {

@@ -1,10 +1,10 @@
 // lib/log: the line format journald and people read.
-#include <catch2/catch.hpp>
-
 #include "log.hpp"
 
-using vigil::log::Level;
+#include <catch2/catch.hpp>
+
 using vigil::log::format_line;
+using vigil::log::Level;
 
 TEST_CASE("log lines: level words, or syslog prefixes for the journal", "[log]") {
   CHECK(format_line(Level::info, "vigil-store", false, "listening", {{"port", "8443"}}) ==

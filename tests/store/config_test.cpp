@@ -1,7 +1,8 @@
 // store/config: vigil-store's YAML configuration, read strictly.
+#include "config.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "config.hpp"
 #include "test_support.hpp"
 
 using vigil::store::parse_store_config;
@@ -71,10 +72,18 @@ TEST_CASE("store config: listen addresses", "[store-config]") {
     int port;  // -1: refused
   };
   const Case cases[] = {
-      {"127.0.0.1:8443", "127.0.0.1", 8443}, {"0.0.0.0:1", "0.0.0.0", 1}, {"[::]:443", "::", 443},
-      {"127.0.0.1:0", "127.0.0.1", 0},       {"127.0.0.1", "", -1},       {"127.0.0.1:65536", "", -1},
-      {"127.0.0.1:x", "", -1},               {"localhost:80", "", -1},    {"::1:80", "", -1},
-      {"[::1]", "", -1},                     {"[nope]:1", "", -1},        {"127.0.0.1:", "", -1},
+      {"127.0.0.1:8443", "127.0.0.1", 8443},
+      {"0.0.0.0:1", "0.0.0.0", 1},
+      {"[::]:443", "::", 443},
+      {"127.0.0.1:0", "127.0.0.1", 0},
+      {"127.0.0.1", "", -1},
+      {"127.0.0.1:65536", "", -1},
+      {"127.0.0.1:x", "", -1},
+      {"localhost:80", "", -1},
+      {"::1:80", "", -1},
+      {"[::1]", "", -1},
+      {"[nope]:1", "", -1},
+      {"127.0.0.1:", "", -1},
   };
   for (const auto& c : cases) {
     INFO(c.listen);
@@ -99,8 +108,10 @@ TEST_CASE("store config: unknown keys and bad values are refused with file:line:
       {kTls + "limits:\n  thread: 2\n", "s.yaml:5: limits.thread: unknown key"},
       {kTls + "limits:\n  threads: 0\n", "s.yaml:5: limits.threads: 0 is out of range 1..256"},
       {kTls + "limits:\n  threads: -1\n", "s.yaml:5: limits.threads: '-1' is not a whole number"},
-      {kTls + "limits:\n  max_body_bytes: 10MB\n", "s.yaml:5: limits.max_body_bytes: '10MB' is not a whole number"},
-      {kTls + "limits:\n  request_timeout_seconds: [1]\n", "s.yaml:5: limits.request_timeout_seconds: expected a number"},
+      {kTls + "limits:\n  max_body_bytes: 10MB\n",
+       "s.yaml:5: limits.max_body_bytes: '10MB' is not a whole number"},
+      {kTls + "limits:\n  request_timeout_seconds: [1]\n",
+       "s.yaml:5: limits.request_timeout_seconds: expected a number"},
       {kTls + "limits: 3\n", "s.yaml:4: limits: expected a mapping"},
       {kTls + "log:\n  level: loud\n", "s.yaml:5: log.level: unknown log level 'loud'"},
       {kTls + "database:\n  backend: postgres\n", "s.yaml:5: database.backend: 'postgres' is not a backend"},

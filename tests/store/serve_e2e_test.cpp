@@ -1,13 +1,12 @@
 // The real `vigil-store serve` binary: started with a config file and
 // --port-file on port 0, answered over TLS, stopped by SIGTERM (exit 0).
-#include <catch2/catch.hpp>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -78,13 +77,18 @@ std::string slurp(const std::string& path) {
 TEST_CASE("vigil-store serve: port file, a TLS answer, SIGTERM exits 0", "[store-server][e2e]") {
   vigil::test::TempDir dir;
   auto pki = vigil::test::make_test_pki(dir.path());
-  dir.write("store.yaml", "listen: 127.0.0.1:0\n"
-                          "tls:\n  certificate: " + pki.server_cert + "\n  private_key: " + pki.server_key +
-                              "\n"
-                              "database:\n  path: " + dir.path() + "/store.db\n"
-                              "limits:\n  threads: 2\n  request_timeout_seconds: 2\n");
+  dir.write("store.yaml",
+            "listen: 127.0.0.1:0\n"
+            "tls:\n  certificate: " +
+                pki.server_cert + "\n  private_key: " + pki.server_key +
+                "\n"
+                "database:\n  path: " +
+                dir.path() +
+                "/store.db\n"
+                "limits:\n  threads: 2\n  request_timeout_seconds: 2\n");
   const std::string port_file = dir.path() + "/port";
-  Child child({VIGIL_STORE_BINARY, "serve", "--config", dir.path() + "/store.yaml", "--port-file", port_file});
+  Child child(
+      {VIGIL_STORE_BINARY, "serve", "--config", dir.path() + "/store.yaml", "--port-file", port_file});
   REQUIRE(child.pid() > 0);
 
   // Wait (bounded) for the port file the server writes after binding.
@@ -119,8 +123,8 @@ TEST_CASE("vigil-store serve: port file, a TLS answer, SIGTERM exits 0", "[store
 TEST_CASE("vigil-store serve: a bad config is refused with its line", "[store-server][e2e]") {
   vigil::test::TempDir dir;
   dir.write("store.yaml", "listen: 127.0.0.1:0\nlimts: {}\n");
-  auto r = vigil::collectors::run_program(VIGIL_STORE_BINARY,
-                                          {"serve", "--config", dir.path() + "/store.yaml"});
+  auto r =
+      vigil::collectors::run_program(VIGIL_STORE_BINARY, {"serve", "--config", dir.path() + "/store.yaml"});
   REQUIRE(r.ok());
   CHECK(r->exit_code == 1);
   CHECK_THAT(r->err, Catch::Contains(dir.path() + "/store.yaml:2: limts: unknown key"));

@@ -1,10 +1,11 @@
 // store/server: the HTTPS server in-process on 127.0.0.1, with certificates
 // made at test time, talked to by a raw TLS client (tests/store/tls_client).
-#include <catch2/catch.hpp>
+#include "server.hpp"
+
 #include <openssl/ssl.h>
 
 #include <boost/json.hpp>
-
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -12,7 +13,6 @@
 #include <thread>
 
 #include "compress_support.hpp"
-#include "server.hpp"
 #include "store/tls_client.hpp"
 #include "test_support.hpp"
 #include "tls_certs.hpp"
@@ -49,8 +49,7 @@ Response echo(const Request& r) {
 class TestServer {
  public:
   using Configure = std::function<void(StoreConfig&, const vigil::test::TestPki&)>;
-  explicit TestServer(const Configure& configure = {},
-                      vigil::store::Handler handler = echo)
+  explicit TestServer(const Configure& configure = {}, vigil::store::Handler handler = echo)
       : pki_(vigil::test::make_test_pki(dir_.path())) {
     config_.listen_address = "127.0.0.1";
     config_.listen_port = 0;
@@ -102,7 +101,8 @@ std::string error_code_of(const TlsClient::Reply& r) {
 TEST_CASE("store server: a request round trip with the path and query decoded", "[store-server]") {
   TestServer ts;
   TlsClient c(ts.port(), ts.client_options());
-  auto req = vigil::test::make_request(http::verb::get, "/v1/hosts/web%201?since=2026-12-02T10%3A00%3A00Z&q=a+b&flag");
+  auto req = vigil::test::make_request(http::verb::get,
+                                       "/v1/hosts/web%201?since=2026-12-02T10%3A00%3A00Z&q=a+b&flag");
   req.set("X-Test", "yes");
   auto r = round_trip(c, req);
   REQUIRE_FALSE(r.ec);
@@ -127,7 +127,8 @@ TEST_CASE("store server: a request round trip with the path and query decoded", 
 }
 
 TEST_CASE("store server: gzip bodies are inflated, the raw bytes kept", "[store-server]") {
-  TestServer ts([](StoreConfig& c, const vigil::test::TestPki&) { c.limits.max_decoded_body_bytes = 100000; });
+  TestServer ts(
+      [](StoreConfig& c, const vigil::test::TestPki&) { c.limits.max_decoded_body_bytes = 100000; });
   const std::string body = "{\"envelopes\":[\"" + std::string(20000, 'a') + "\"]}";
   const std::string gz = vigil::test::compress(body, vigil::Compression::gzip);
 
@@ -145,8 +146,9 @@ TEST_CASE("store server: gzip bodies are inflated, the raw bytes kept", "[store-
   SECTION("Expect: 100-continue gets the go-ahead before the body") {
     TlsClient c(ts.port(), ts.client_options());
     REQUIRE_FALSE(c.handshake_error());
-    REQUIRE_FALSE(c.send_raw("POST /v1/evidence HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
-                             "Content-Length: 2\r\n\r\n"));
+    REQUIRE_FALSE(
+        c.send_raw("POST /v1/evidence HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+                   "Content-Length: 2\r\n\r\n"));
     auto cont = c.read();  // Beast reads the 100 as a response of its own
     REQUIRE_FALSE(cont.ec);
     CHECK(cont.res.result_int() == 100);
@@ -195,7 +197,8 @@ TEST_CASE("store server: bodies and headers over the limits are 413", "[store-se
   });
   SECTION("body") {
     TlsClient c(ts.port(), ts.client_options());
-    auto r = round_trip(c, vigil::test::make_request(http::verb::post, "/v1/evidence", std::string(4096, 'x')));
+    auto r =
+        round_trip(c, vigil::test::make_request(http::verb::post, "/v1/evidence", std::string(4096, 'x')));
     REQUIRE_FALSE(r.ec);
     CHECK(r.res.result_int() == 413);
     CHECK(error_code_of(r) == "too_large");
@@ -203,7 +206,8 @@ TEST_CASE("store server: bodies and headers over the limits are 413", "[store-se
   }
   SECTION("a body at the limit is fine") {
     TlsClient c(ts.port(), ts.client_options());
-    auto r = round_trip(c, vigil::test::make_request(http::verb::post, "/v1/evidence", std::string(1024, 'x')));
+    auto r =
+        round_trip(c, vigil::test::make_request(http::verb::post, "/v1/evidence", std::string(1024, 'x')));
     REQUIRE_FALSE(r.ec);
     CHECK(r.res.result_int() == 200);
   }

@@ -12,7 +12,8 @@ namespace vigil::test {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-TlsClient::TlsClient(std::uint16_t port, const TlsClientOptions& opts) : ctx_(asio::ssl::context::tls_client) {
+TlsClient::TlsClient(std::uint16_t port, const TlsClientOptions& opts)
+    : ctx_(asio::ssl::context::tls_client) {
   boost::system::error_code ec;
   if (opts.max_version != 0) {
     // Old protocols are off at OpenSSL's default security level on the
@@ -57,7 +58,8 @@ TlsClient::Reply TlsClient::read() {
   return r;
 }
 
-http::request<http::string_body> make_request(http::verb method, const std::string& target, std::string body) {
+http::request<http::string_body> make_request(http::verb method, const std::string& target,
+                                              std::string body) {
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1");
   if (!body.empty() || method == http::verb::post) {

@@ -9,7 +9,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,9 +16,9 @@
 namespace vigil::test {
 
 struct TlsClientOptions {
-  std::string ca;              // the CA the server's certificate must chain to
-  std::string cert, key;       // a client certificate (mTLS), optional
-  int max_version = 0;         // e.g. TLS1_1_VERSION to try an old protocol; 0: OpenSSL's default
+  std::string ca;         // the CA the server's certificate must chain to
+  std::string cert, key;  // a client certificate (mTLS), optional
+  int max_version = 0;    // e.g. TLS1_1_VERSION to try an old protocol; 0: OpenSSL's default
 };
 
 class TlsClient {
@@ -48,7 +47,8 @@ class TlsClient {
 };
 
 // A request for 127.0.0.1 with Host set and, with a body, Content-Length.
-boost::beast::http::request<boost::beast::http::string_body> make_request(
-    boost::beast::http::verb method, const std::string& target, std::string body = {});
+boost::beast::http::request<boost::beast::http::string_body> make_request(boost::beast::http::verb method,
+                                                                          const std::string& target,
+                                                                          std::string body = {});
 
 }  // namespace vigil::test
