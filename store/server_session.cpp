@@ -249,6 +249,8 @@ class Session : public std::enable_shared_from_this<Session> {
     out->body() = std::move(res.body);
     out->keep_alive(keep_alive);
     out->prepare_payload();
+    // A HEAD answer says how long the body would be, and sends none.
+    if (req.method == "HEAD") out->body().clear();
 
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_at_).count();
     log::write(log::Level::info, "request",

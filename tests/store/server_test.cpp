@@ -118,6 +118,15 @@ TEST_CASE("store server: a request round trip with the path and query decoded", 
   CHECK(v.at("request_id").as_string() == id);
   CHECK(v.at("x_test").as_string() == "yes");
 
+  // HEAD: the length of the body, not the body; the connection stays usable.
+  auto head = vigil::test::make_request(http::verb::head, "/v1/hosts");
+  REQUIRE_FALSE(c.send(head));
+  auto h = c.read(true);
+  REQUIRE_FALSE(h.ec);
+  CHECK(h.res.result_int() == 200);
+  CHECK(h.res.body().empty());
+  CHECK(std::string(h.res[http::field::content_length]) != "0");
+
   // Keep-alive: the next request on the same connection, with another id.
   auto r2 = round_trip(c, vigil::test::make_request(http::verb::post, "/v1/x", "{}"));
   REQUIRE_FALSE(r2.ec);

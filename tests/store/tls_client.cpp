@@ -52,9 +52,13 @@ boost::system::error_code TlsClient::send(http::request<http::string_body>& req)
   return ec;
 }
 
-TlsClient::Reply TlsClient::read() {
+TlsClient::Reply TlsClient::read(bool head) {
   Reply r;
-  http::read(*stream_, buffer_, r.res, r.ec);
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(256u * 1024u * 1024u);
+  parser.skip(head);
+  http::read(*stream_, buffer_, parser, r.ec);
+  if (!r.ec) r.res = parser.release();
   return r;
 }
 

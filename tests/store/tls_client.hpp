@@ -36,7 +36,8 @@ class TlsClient {
     boost::system::error_code ec;
     boost::beast::http::response<boost::beast::http::string_body> res;
   };
-  Reply read();
+  // head: the answer to a HEAD request (a Content-Length but no body).
+  Reply read(bool head = false);
 
  private:
   boost::asio::io_context io_;
