@@ -2,7 +2,9 @@
 // made at test time, talked to by a raw TLS client (tests/store/tls_client).
 #include "server.hpp"
 
+#include <fcntl.h>
 #include <openssl/ssl.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include "compress_support.hpp"
+#include "e2e/e2e_support.hpp"
 #include "store/tls_client.hpp"
 #include "test_support.hpp"
 #include "tls_certs.hpp"
@@ -414,4 +417,48 @@ TEST_CASE("store server: TLS files that do not load are named", "[store-server]"
   r = vigil::store::Server::create(c, echo);
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.error().message, Catch::Contains("tls.certificate"));
+}
+
+TEST_CASE("store server: a kept-alive connection idle past idle_timeout is closed", "[store-server]") {
+  TestServer ts(
+      [](StoreConfig& c, const vigil::test::TestPki&) { c.limits.idle_timeout = std::chrono::seconds(1); });
+  TlsClient c(ts.port(), ts.client_options());
+  auto r = round_trip(c, vigil::test::make_request(http::verb::get, "/"));
+  REQUIRE_FALSE(r.ec);
+  REQUIRE(r.res.keep_alive());
+  // Nothing more is sent: the server closes it (the client's own 10 s read
+  // timeout would be a different error).
+  auto idle = c.read();
+  REQUIRE(idle.ec);
+  CHECK(idle.ec != boost::asio::error::would_block);
+  CHECK(idle.ec != boost::asio::error::timed_out);
+}
+
+TEST_CASE("store server: the request log line has no bodies or header values", "[store-server]") {
+  vigil::test::TempDir dir;
+  const std::string log_path = dir.path() + "/stderr.log";
+  TestServer ts;
+  // stderr into a file while the request is served (the log writes fd 2).
+  const int saved = ::dup(STDERR_FILENO);
+  REQUIRE(saved >= 0);
+  const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  ::dup2(fd, STDERR_FILENO);
+  ::close(fd);
+  TlsClient::Reply r;
+  {
+    TlsClient c(ts.port(), ts.client_options());
+    auto req = vigil::test::make_request(http::verb::post, "/v1/evidence?x=1", "{\"body-secret\":1}");
+    req.set(http::field::authorization, "Bearer vst_header_secret");
+    r = round_trip(c, req);
+  }
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  REQUIRE_FALSE(r.ec);
+  const std::string log = vigil::e2e::read_text(log_path);
+  INFO(log);
+  CHECK_THAT(log, Catch::Contains("event=request method=POST path=/v1/evidence status=200"));
+  CHECK_THAT(log, Catch::Contains("request_id=" + std::string(r.res["X-Request-Id"])));
+  CHECK_THAT(log, !Catch::Contains("vst_header_secret"));
+  CHECK_THAT(log, !Catch::Contains("body-secret"));
 }
