@@ -216,6 +216,15 @@ TEST_CASE("store server: bodies and headers over the limits are 413", "[store-se
     CHECK(error_code_of(r) == "too_large");
     CHECK_FALSE(r.res.keep_alive());
   }
+  SECTION("an announced body over the limit is 413 before it is sent") {
+    TlsClient c(ts.port(), ts.client_options());
+    REQUIRE_FALSE(c.handshake_error());
+    REQUIRE_FALSE(c.send_raw("POST /v1/evidence HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+                             "Content-Length: 100000000\r\n\r\n"));
+    auto r = c.read();
+    REQUIRE_FALSE(r.ec);
+    CHECK(r.res.result_int() == 413);
+  }
   SECTION("a body at the limit is fine") {
     TlsClient c(ts.port(), ts.client_options());
     auto r =
