@@ -241,7 +241,17 @@ Result<StoreConfig> load_store_config(const std::string& path) {
   opts.max_bytes = kMaxConfigBytes;
   auto text = read_file(path, opts);
   if (!text) return text.error();
-  return parse_store_config(*text, path);
+  auto config = parse_store_config(*text, path);
+  if (!config) return config;
+  // Relative file names are the config file's neighbours, not whatever
+  // directory the store was started in (systemd starts it in /).
+  const auto slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? std::string(".") : path.substr(0, slash == 0 ? 1 : slash);
+  for (std::string* p :
+       {&config->tls.certificate, &config->tls.private_key, &config->tls.client_ca, &config->database.path})
+    if (!p->empty() && p->front() != '/') *p = (dir == "/" ? "" : dir) + "/" + *p;
+  return config;
 }
 
 }  // namespace vigil::store

@@ -144,6 +144,16 @@ TEST_CASE("store config: the file is read with a size cap and named in errors", 
   CHECK(ok->limits.threads == 2);
   CHECK(ok->source == dir.path() + "/store.yaml");
 
+  dir.write("rel.yaml",
+            "tls:\n  certificate: certs/s.pem\n  private_key: /abs/s.key\n"
+            "database:\n  path: store.db\n");
+  auto rel = vigil::store::load_store_config(dir.path() + "/rel.yaml");
+  REQUIRE(rel.ok());
+  CHECK(rel->tls.certificate == dir.path() + "/certs/s.pem");
+  CHECK(rel->tls.private_key == "/abs/s.key");
+  CHECK(rel->tls.client_ca.empty());
+  CHECK(rel->database.path == dir.path() + "/store.db");
+
   dir.write("bad.yaml", kTls + "bogus: 1\n");
   auto bad = vigil::store::load_store_config(dir.path() + "/bad.yaml");
   REQUIRE_FALSE(bad.ok());
