@@ -72,6 +72,8 @@ int run_serve(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "vigil-store serve: " << api.error().message << "\n";
     return 1;
   }
+  // Called from limits.threads pool threads at once: Api::handle must be
+  // safe to call concurrently.
   Handler handler = [a = api->get()](const Request& r) { return a->handle(r); };
 #else
   Handler handler = [](const Request&) { return error_response(503, "overloaded", "store API not built"); };
