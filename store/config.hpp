@@ -51,6 +51,8 @@ struct StoreConfig {
 
 // Parses the YAML text; `where` names the file in errors ("store.yaml:12: ...").
 Result<StoreConfig> parse_store_config(std::string_view yaml, const std::string& where);
+// Reads the file (1 MiB at most); relative paths in it (TLS files, the
+// database) are taken relative to the file's directory.
 Result<StoreConfig> load_store_config(const std::string& path);
 
 }  // namespace vigil::store
