@@ -10,10 +10,7 @@ namespace vigil::agent {
 
 namespace {
 
-struct Migration {
-  std::int64_t version;
-  const char* sql;
-};
+using sql::Migration;
 
 // v1: the first schema. STRICT tables (SQLite 3.37+) so a wrong type is an
 // error, not a silent conversion.
@@ -163,26 +160,7 @@ std::int64_t cache_schema_version() noexcept {
 }
 
 Status migrate_cache(const sql::Database& db, const std::string& path) {
-  auto current = db.user_version();
-  if (!current) return make_error(Errc::sql, path + ": reading user_version: " + current.error().message);
-  for (const auto& m : kMigrations) {
-    if (m.version <= *current) continue;
-    sql::Transaction tx(db, sql::TransactionMode::immediate);
-    if (auto s = tx.begin(); !s)
-      return make_error(Errc::sql,
-                        path + ": migration to v" + std::to_string(m.version) + ": " + s.error().message);
-    // Another process may have migrated while we waited for the lock.
-    auto again = db.user_version();
-    if (!again) return make_error(Errc::sql, path + ": " + again.error().message);
-    if (*again >= m.version) continue;
-    Status s = db.exec(m.sql);
-    if (s) s = db.set_user_version(m.version);
-    if (s) s = tx.commit();
-    if (!s)
-      return make_error(Errc::sql,
-                        path + ": migration to v" + std::to_string(m.version) + ": " + s.error().message);
-  }
-  return {};
+  return sql::migrate(db, kMigrations, path);
 }
 
 }  // namespace vigil::agent

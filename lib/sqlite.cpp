@@ -173,4 +173,27 @@ Status Transaction::commit() {
   return s;
 }
 
+Status migrate(const Database& db, std::span<const Migration> migrations, const std::string& path) {
+  auto current = db.user_version();
+  if (!current) return make_error(Errc::sql, path + ": reading user_version: " + current.error().message);
+  const std::int64_t newest = migrations.empty() ? 0 : migrations.back().version;
+  if (*current > newest)
+    return make_error(Errc::invalid, path + ": schema version " + std::to_string(*current) +
+                                         " is newer than this program's " + std::to_string(newest));
+  for (const auto& m : migrations) {
+    if (m.version <= *current) continue;
+    const std::string step = path + ": migration to v" + std::to_string(m.version) + ": ";
+    Transaction tx(db, TransactionMode::immediate);
+    if (auto s = tx.begin(); !s) return make_error(Errc::sql, step + s.error().message);
+    auto again = db.user_version();
+    if (!again) return make_error(Errc::sql, step + again.error().message);
+    if (*again >= m.version) continue;
+    Status s = db.exec(m.sql);
+    if (s) s = db.set_user_version(m.version);
+    if (s) s = tx.commit();
+    if (!s) return make_error(Errc::sql, step + s.error().message);
+  }
+  return {};
+}
+
 }  // namespace vigil::sql

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -124,5 +125,18 @@ class Transaction {
   TransactionMode mode_;
   bool open_ = false;
 };
+
+// One step of a schema: user_version `version` is reached by running `sql`.
+struct Migration {
+  std::int64_t version;
+  const char* sql;
+};
+
+// Brings the database from its PRAGMA user_version up to the last of
+// `migrations` (ascending versions), each step in its own BEGIN IMMEDIATE
+// transaction, re-reading the version under the lock (another process may
+// have migrated meanwhile). A version newer than the last is refused (never
+// migrated down). Errors name `path` and the step.
+Status migrate(const Database& db, std::span<const Migration> migrations, const std::string& path);
 
 }  // namespace vigil::sql

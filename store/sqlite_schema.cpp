@@ -10,10 +10,7 @@ namespace vigil::store {
 
 namespace {
 
-struct Migration {
-  std::int64_t version;
-  const char* sql;
-};
+using sql::Migration;
 
 constexpr const char* kSchemaV1 = R"sql(
 -- People's and enrollment tokens: only the SHA-256 of the secret is kept.
@@ -169,28 +166,7 @@ static_assert(kMigrations.back().version == kStoreSchemaVersion);
 }  // namespace
 
 Status migrate_store(const sql::Database& db, const std::string& path) {
-  auto current = db.user_version();
-  if (!current) return make_error(Errc::sql, path + ": reading user_version: " + current.error().message);
-  if (*current > kStoreSchemaVersion)
-    return make_error(Errc::invalid, path + ": schema version " + std::to_string(*current) +
-                                         " is newer than this vigil-store's " +
-                                         std::to_string(kStoreSchemaVersion));
-  for (const auto& m : kMigrations) {
-    if (m.version <= *current) continue;
-    sql::Transaction tx(db, sql::TransactionMode::immediate);
-    Status s = tx.begin();
-    // Another process may have migrated while we waited for the lock.
-    auto again = s ? db.user_version() : Result<std::int64_t>(s.error());
-    if (!again) return make_error(Errc::sql, path + ": migration: " + again.error().message);
-    if (*again >= m.version) continue;
-    s = db.exec(m.sql);
-    if (s) s = db.set_user_version(m.version);
-    if (s) s = tx.commit();
-    if (!s)
-      return make_error(Errc::sql,
-                        path + ": migration to v" + std::to_string(m.version) + ": " + s.error().message);
-  }
-  return {};
+  return sql::migrate(db, kMigrations, path);
 }
 
 }  // namespace vigil::store

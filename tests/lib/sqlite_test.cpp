@@ -6,7 +6,9 @@
 #include "test_support.hpp"
 
 using vigil::sql::Database;
+using vigil::sql::Migration;
 using vigil::sql::Transaction;
+using vigil::sql::migrate;
 
 TEST_CASE("prepare refuses a second statement hidden after the first", "[sqlite]") {
   auto db = Database::open(":memory:");
@@ -110,4 +112,29 @@ TEST_CASE("an immediate transaction takes the write lock at begin", "[sqlite]") 
   Transaction td(*b);
   CHECK(td.begin().ok());
   CHECK_FALSE(b->exec("INSERT INTO t VALUES (1)").ok());
+}
+
+TEST_CASE("migrate runs each step once, in order, and refuses a newer schema", "[sqlite]") {
+  auto db = Database::open(":memory:");
+  REQUIRE(db);
+  const Migration v1[] = {{1, "CREATE TABLE a (x INTEGER);"}};
+  const Migration v2[] = {{1, "CREATE TABLE a (x INTEGER);"}, {2, "ALTER TABLE a ADD COLUMN y TEXT;"}};
+  REQUIRE(migrate(*db, v1, "test.db").ok());
+  CHECK(*db->user_version() == 1);
+  REQUIRE(migrate(*db, v2, "test.db").ok());  // only step 2 runs (step 1 again would fail)
+  CHECK(*db->user_version() == 2);
+  REQUIRE(migrate(*db, v2, "test.db").ok());
+  CHECK(db->exec("INSERT INTO a (x, y) VALUES (1, 'z')").ok());
+
+  auto newer = migrate(*db, v1, "test.db");
+  REQUIRE_FALSE(newer.ok());
+  CHECK_THAT(newer.error().message, Catch::Contains("test.db: schema version 2 is newer"));
+
+  auto fresh = Database::open(":memory:");
+  REQUIRE(fresh);
+  const Migration bad[] = {{1, "CREATE TABLE b (x INTEGER);"}, {2, "NOT SQL"}};
+  auto failed = migrate(*fresh, bad, "fresh.db");
+  REQUIRE_FALSE(failed.ok());
+  CHECK_THAT(failed.error().message, Catch::Contains("fresh.db: migration to v2"));
+  CHECK(*fresh->user_version() == 1);  // step 1 stayed, step 2 rolled back
 }
