@@ -11,15 +11,11 @@ using namespace vigil::store;
 using vigil::test::body_json;
 using vigil::test::error_message;
 using vigil::test::make_request;
+using vigil::test::new_host_key;
 using vigil::test::StoreFixture;
 
 namespace {
 
-crypto::HostKey new_key() {
-  auto k = crypto::HostKey::generate();
-  REQUIRE(k.ok());
-  return std::move(*k);
-}
 
 std::int64_t uses_of_only_enroll_token(StoreFixture& f) {
   auto ts = f.storage().list_tokens();
@@ -35,7 +31,7 @@ std::int64_t uses_of_only_enroll_token(StoreFixture& f) {
 TEST_CASE("enroll: a one-time token enrolls one host", "[store-api]") {
   StoreFixture f;
   const std::string token = f.enroll_token(1);
-  auto a = new_key(), b = new_key();
+  auto a = new_host_key(), b = new_host_key();
   auto r = f.enroll(a, token, "host-a",
                     boost::json::object{{"hostname", "a"}, {"scope", boost::json::object{{"env", "prod"}}}});
   REQUIRE(r.status == 201);
@@ -50,26 +46,26 @@ TEST_CASE("enroll: use counts, expiry and unknown tokens", "[store-api]") {
   StoreFixture f;
   SECTION("--uses 2 enrolls two hosts, not three") {
     const std::string token = f.enroll_token(2);
-    CHECK(f.enroll(new_key(), token, "h1").status == 201);
-    CHECK(f.enroll(new_key(), token, "h2").status == 201);
-    CHECK(f.enroll(new_key(), token, "h3").status == 401);
+    CHECK(f.enroll(new_host_key(), token, "h1").status == 201);
+    CHECK(f.enroll(new_host_key(), token, "h2").status == 201);
+    CHECK(f.enroll(new_host_key(), token, "h3").status == 401);
   }
   SECTION("an expired token") {
     const std::string token = f.enroll_token(std::nullopt, std::string("1h"));
     f.now += 2 * 3600000;
-    auto r = f.enroll(new_key(), token, "h1");
+    auto r = f.enroll(new_host_key(), token, "h1");
     CHECK(r.status == 401);
     CHECK_THAT(error_message(r), Catch::Contains("expired"));
   }
   SECTION("an unknown token") {
-    CHECK(f.enroll(new_key(), "vse_nothing", "h1").status == 401);
+    CHECK(f.enroll(new_host_key(), "vse_nothing", "h1").status == 401);
   }
   SECTION("a people's token is not an enrollment token") {
-    CHECK(f.enroll(new_key(), f.person_token(Role::admin), "h1").status == 401);
+    CHECK(f.enroll(new_host_key(), f.person_token(Role::admin), "h1").status == 401);
   }
   SECTION("a proof by another key") {
-    auto key = new_key();
-    auto other = new_key();
+    auto key = new_host_key();
+    auto other = new_host_key();
     const std::string token = f.enroll_token();
     auto proof = other.sign("vigil-enroll-v1\nh1\n" + token);
     REQUIRE(proof.ok());
@@ -108,7 +104,7 @@ TEST_CASE("enroll: malformed bodies are refused naming the field", "[store-api]"
 
 TEST_CASE("enroll: the same key again is idempotent; a new key needs allow-rekey", "[store-api]") {
   StoreFixture f;
-  auto key = new_key();
+  auto key = new_host_key();
   const std::string token = f.enroll_token(1);
   auto first = f.enroll(key, token);
   REQUIRE(first.status == 201);
@@ -119,7 +115,7 @@ TEST_CASE("enroll: the same key again is idempotent; a new key needs allow-rekey
   CHECK(std::string(body_json(again).at("host_id").as_string()) == host);
   CHECK(uses_of_only_enroll_token(f) == 1);
 
-  auto new_k = new_key();
+  auto new_k = new_host_key();
   auto conflict = f.enroll(new_k, f.enroll_token());
   CHECK(conflict.status == 409);
   CHECK_THAT(error_message(conflict), Catch::Contains("allow-rekey"));
@@ -131,7 +127,7 @@ TEST_CASE("enroll: the same key again is idempotent; a new key needs allow-rekey
   auto rekeyed = f.enroll(new_k, f.enroll_token());
   CHECK(rekeyed.status == 200);
   CHECK(std::string(body_json(rekeyed).at("key_id").as_string()) == new_k.key_id());
-  CHECK(f.enroll(new_key(), f.enroll_token()).status == 409);  // the permission was used up
+  CHECK(f.enroll(new_host_key(), f.enroll_token()).status == 409);  // the permission was used up
   // The chain starts over with the new key's first envelope; the old key's
   // envelopes no longer verify.
   auto scan = test::sample_scan();

@@ -12,6 +12,7 @@ using namespace vigil;
 using namespace vigil::store;
 using vigil::test::body_json;
 using vigil::test::make_request;
+using vigil::test::new_host_key;
 using vigil::test::StoreFixture;
 
 namespace {
@@ -43,11 +44,6 @@ std::size_t stored(StoreFixture& f, const std::string& host) {
   return e->size();
 }
 
-crypto::HostKey new_key() {
-  auto k = crypto::HostKey::generate();
-  REQUIRE(k.ok());
-  return std::move(*k);
-}
 
 std::string forge_signature(const std::string& bytes) {
   auto env = agent::parse_envelope(bytes);
@@ -60,7 +56,7 @@ std::string forge_signature(const std::string& bytes) {
 
 TEST_CASE("ingest: accepted, then the same envelopes again are duplicates", "[store-ingest]") {
   StoreFixture f;
-  auto key = new_key();
+  auto key = new_host_key();
   const std::string host = f.enrolled_host(key);
   auto scan = test::sample_scan();
   auto chain = test::sign_chain(key, scan, 3);
@@ -80,11 +76,11 @@ TEST_CASE("ingest: accepted, then the same envelopes again are duplicates", "[st
 
 TEST_CASE("ingest: a bad envelope is rejected with its reason and leaves nothing", "[store-ingest]") {
   StoreFixture f;
-  auto key = new_key();
+  auto key = new_host_key();
   const std::string host = f.enrolled_host(key);
   auto scan = test::sample_scan();
   auto good = test::sign_chain(key, scan, 1);
-  auto other_key = new_key();
+  auto other_key = new_host_key();
   auto other_host_scan = test::sample_scan();
   other_host_scan.meta.host["machine_id"] = "another-machine";
 
@@ -117,7 +113,7 @@ TEST_CASE("ingest: a bad envelope is rejected with its reason and leaves nothing
 
 TEST_CASE("ingest: chain rules (out of order, fork, broken previous_digest)", "[store-ingest]") {
   StoreFixture f;
-  auto key = new_key();
+  auto key = new_host_key();
   const std::string host = f.enrolled_host(key);
   auto scan = test::sample_scan();
   auto chain = test::sign_chain(key, scan, 3);
@@ -155,7 +151,7 @@ TEST_CASE("ingest: chain rules (out of order, fork, broken previous_digest)", "[
 
 TEST_CASE("ingest: a gap is flagged, then explained by a signed gap record", "[store-ingest]") {
   StoreFixture f;
-  auto key = new_key();
+  auto key = new_host_key();
   const std::string host = f.enrolled_host(key);
   auto scan = test::sample_scan();
   auto chain = test::sign_chain(key, scan, 4);
@@ -183,7 +179,7 @@ TEST_CASE("ingest: a gap is flagged, then explained by a signed gap record", "[s
 
 TEST_CASE("ingest: request errors", "[store-ingest]") {
   StoreFixture f;
-  auto key = new_key();
+  auto key = new_host_key();
   const std::string host = f.enrolled_host(key);
   auto signed_request = [&](const std::string& body) {
     auto auth = request_auth::make_authorization(key, host, "POST", "/v1/evidence", body, f.now / 1000);

@@ -11,15 +11,11 @@ using namespace vigil;
 using namespace vigil::store;
 using vigil::test::body_json;
 using vigil::test::make_request;
+using vigil::test::new_host_key;
 using vigil::test::StoreFixture;
 
 namespace {
 
-crypto::HostKey new_key() {
-  auto k = crypto::HostKey::generate();
-  REQUIRE(k.ok());
-  return std::move(*k);
-}
 
 // Two scans of the sample host: test.check-1 passes in the first and fails in the second.
 std::vector<std::string> two_scans(const crypto::HostKey& key,
@@ -43,7 +39,7 @@ const boost::json::object* find_by(const boost::json::array& a, const char* key,
 
 struct TwoScans {
   StoreFixture f;
-  crypto::HostKey key = new_key();
+  crypto::HostKey key = new_host_key();
   std::string host;
   std::string reader;
   TwoScans() {
@@ -137,7 +133,7 @@ TEST_CASE("export: one host's bundle verifies with the enrolled key; a set verif
   CHECK(report.ok());
   CHECK(report.scans == 2);
 
-  auto key2 = new_key();
+  auto key2 = new_host_key();
   const std::string host2 = s.f.enrolled_host(key2, "second-machine");
   REQUIRE(s.f.ingest(host2, key2, two_scans(key2, "second-machine")).status == 200);
   auto all = s.f.get("/v1/export?control=A.8.5", s.reader);

@@ -11,6 +11,12 @@
 
 namespace vigil::test {
 
+crypto::HostKey new_host_key() {
+  auto k = crypto::HostKey::generate();
+  REQUIRE(k.ok());
+  return std::move(*k);
+}
+
 using namespace vigil::store;
 
 Request make_request(const std::string& method, const std::string& target, std::string body,

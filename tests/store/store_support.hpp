@@ -28,6 +28,8 @@ store::Request make_request(const std::string& method, const std::string& target
 boost::json::value body_json(const store::Response& r);
 // The error message of an error response ("" when it is not one).
 std::string error_message(const store::Response& r);
+// A fresh Ed25519 host key (REQUIRE that it was made).
+crypto::HostKey new_host_key();
 
 struct StoreFixture {
   TempDir dir;

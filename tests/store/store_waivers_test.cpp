@@ -9,19 +9,15 @@ using namespace vigil;
 using namespace vigil::store;
 using vigil::test::body_json;
 using vigil::test::error_message;
+using vigil::test::new_host_key;
 using vigil::test::StoreFixture;
 
 namespace {
 
-crypto::HostKey new_key() {
-  auto k = crypto::HostKey::generate();
-  REQUIRE(k.ok());
-  return std::move(*k);
-}
 
 struct Waived {
   StoreFixture f;
-  crypto::HostKey key = new_key();
+  crypto::HostKey key = new_host_key();
   std::string host, analyst;
   Waived() {
     host = f.enrolled_host(key);
