@@ -1,8 +1,68 @@
 #include "sqlite.hpp"
 
+#include <unordered_map>
+
 #include "strings.hpp"
 
 namespace vigil::sql {
+
+// Idle statements by their SQL text, and the text of those handed out.
+class StatementCache {
+ public:
+  StatementCache() = default;
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+  ~StatementCache() {
+    for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+  }
+  sqlite3_stmt* take(std::string_view sql) {
+    auto it = idle_.find(std::string(sql));
+    if (it == idle_.end()) return nullptr;
+    sqlite3_stmt* s = it->second;
+    out_.emplace(s, std::move(it->first));
+    idle_.erase(it);
+    return s;
+  }
+  void lend(sqlite3_stmt* s, std::string_view sql) { out_.emplace(s, std::string(sql)); }
+  void give_back(sqlite3_stmt* s) noexcept {
+    auto it = out_.find(s);
+    if (it == out_.end()) {
+      sqlite3_finalize(s);
+      return;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    // A second copy prepared while this one was out: keep one of them.
+    if (!idle_.emplace(std::move(it->second), s).second) sqlite3_finalize(s);
+    out_.erase(it);
+  }
+
+ private:
+  std::unordered_map<std::string, sqlite3_stmt*> idle_;
+  std::unordered_map<sqlite3_stmt*, std::string> out_;
+};
+
+void StmtFinalizer::operator()(sqlite3_stmt* s) const noexcept {
+  if (cache != nullptr)
+    cache->give_back(s);
+  else
+    sqlite3_finalize(s);
+}
+
+Database::Database(DbPtr db) : db_(std::move(db)), cache_(std::make_unique<StatementCache>()) {}
+Database::~Database() = default;
+Database::Database(Database&&) noexcept = default;
+Database& Database::operator=(Database&&) noexcept = default;
+
+Result<Statement> Database::prepare_cached(std::string_view sql) const {
+  if (sqlite3_stmt* s = cache_->take(sql)) return Statement(StmtPtr(s, StmtFinalizer{cache_.get()}));
+  auto fresh = prepare(sql);
+  if (!fresh) return fresh;
+  // Hand the new statement over to the cache: it comes back there when done.
+  sqlite3_stmt* raw = fresh->release();
+  cache_->lend(raw, sql);
+  return Statement(StmtPtr(raw, StmtFinalizer{cache_.get()}));
+}
 
 bool Statement::step() {
   rc_ = sqlite3_step(stmt_.get());

@@ -20,8 +20,12 @@ namespace vigil::sql {
 struct DbCloser {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 };
+class StatementCache;
+// Finalizes a statement, or hands it back to the cache it came from
+// (Database::prepare_cached), reset and with its bindings cleared.
 struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+  StatementCache* cache = nullptr;
+  void operator()(sqlite3_stmt* s) const noexcept;
 };
 using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
@@ -71,6 +75,8 @@ class Statement {
 
   sqlite3_stmt* get() const noexcept { return stmt_.get(); }
   bool valid() const noexcept { return stmt_ != nullptr; }
+  // Gives up ownership (for Database::prepare_cached).
+  sqlite3_stmt* release() noexcept { return stmt_.release(); }
 
  private:
   StmtPtr stmt_;
@@ -86,6 +92,12 @@ class Database {
   // Prepares exactly one statement; trailing text other than whitespace,
   // comments and semicolons is refused so a policy cannot hide a second one.
   Result<Statement> prepare(std::string_view sql) const;
+  // The same, from this connection's cache of prepared statements when the
+  // SQL was prepared before and is not in use; the Statement goes back to the
+  // cache (reset, bindings cleared) when it is destroyed. For SQL the program
+  // writes, run many times: the parse and plan are then done once. A
+  // Database and its statements are used from one thread at a time.
+  Result<Statement> prepare_cached(std::string_view sql) const;
   Status exec(const char* sql) const;
   // The first column of the first row of one statement (a PRAGMA, a COUNT);
   // no row is an error.
@@ -101,8 +113,15 @@ class Database {
   sqlite3* get() const noexcept { return db_.get(); }
 
  private:
-  explicit Database(DbPtr db) : db_(std::move(db)) {}
+  explicit Database(DbPtr db);
   DbPtr db_;
+  // Declared after db_: destroyed (its statements finalized) before the close.
+  std::unique_ptr<StatementCache> cache_;
+
+ public:
+  ~Database();
+  Database(Database&&) noexcept;
+  Database& operator=(Database&&) noexcept;
 };
 
 // Rolls back unless commit() succeeded. `immediate` takes the write lock at

@@ -11,7 +11,7 @@
 
 namespace vigil::store::sqlite {
 
-// Prepares sql and binds params to ?1..?N.
+// Prepares sql (from the connection's statement cache) and binds params to ?1..?N.
 Result<sql::Statement> query(const sql::Database& db, std::string_view sql,
                              std::initializer_list<sql::Param> params = {});
 // Runs one statement to completion.

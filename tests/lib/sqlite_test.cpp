@@ -138,3 +138,33 @@ TEST_CASE("migrate runs each step once, in order, and refuses a newer schema", "
   CHECK_THAT(failed.error().message, Catch::Contains("fresh.db: migration to v2"));
   CHECK(*fresh->user_version() == 1);  // step 1 stayed, step 2 rolled back
 }
+
+TEST_CASE("prepare_cached reuses a statement once it is done, and a fresh one while it is in use", "[sqlite]") {
+  auto db = Database::open(":memory:");
+  REQUIRE(db);
+  REQUIRE(db->exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);").ok());
+  const char* sql = "SELECT x FROM t WHERE x >= ?1 ORDER BY x";
+  sqlite3_stmt* first = nullptr;
+  {
+    auto a = db->prepare_cached(sql);
+    REQUIRE(a);
+    first = a->get();
+    REQUIRE(a->bind_int(1, 2).ok());
+    REQUIRE(a->step());
+    CHECK(a->column_int(0) == 2);
+    // In use (half read): the same SQL gets a statement of its own.
+    auto b = db->prepare_cached(sql);
+    REQUIRE(b);
+    CHECK(b->get() != first);
+    REQUIRE(b->bind_int(1, 3).ok());
+    REQUIRE(b->step());
+    CHECK(b->column_int(0) == 3);
+  }
+  // Back in the cache, reset and unbound: it starts from the first row again.
+  auto c = db->prepare_cached(sql);
+  REQUIRE(c);
+  REQUIRE(c->bind_int(1, 1).ok());
+  REQUIRE(c->step());
+  CHECK(c->column_int(0) == 1);
+  CHECK_FALSE(db->prepare_cached("SELECT 1; SELECT 2").ok());  // the same single-statement rule
+}
