@@ -23,6 +23,11 @@ Result<sql::Statement> query(const sql::Database& db, std::string_view text,
   return st;
 }
 
+std::mutex& process_write_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
 Error step_error(const sql::Database& db, std::string_view what) {
   return make_error(Errc::sql, std::string(what) + ": " + db.last_error());
 }
