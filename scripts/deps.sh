@@ -11,6 +11,8 @@ packages=(
   catch2
   # tests/agent/export_test.cpp validates OSCAL documents against the schema
   python3 python3-jsonschema python3-regex python3-rfc3987
+  # test certificates (tests/tls_certs, the e2e and bench TLS set-ups) are made with /usr/bin/openssl
+  openssl
 )
 
 missing=()
