@@ -111,6 +111,13 @@ std::string StoreProcess::log() const {
   return read_text(log_file_);
 }
 
+Run StoreProcess::admin(std::vector<std::string> args) const {
+  args.insert(args.end(), {"--config", config_path_});
+  auto r = collectors::run_program(VIGIL_STORE_BINARY, args, collectors::RunOptions{30000ms, 1u << 20});
+  REQUIRE(r.ok());
+  return {r->exit_code, std::move(r->out), std::move(r->err)};
+}
+
 std::string StoreProcess::create_token(const std::string& role, const std::vector<std::string>& extra) const {
   std::vector<std::string> args{"token", "create", "--config", config_path_, "--role", role};
   args.insert(args.end(), extra.begin(), extra.end());

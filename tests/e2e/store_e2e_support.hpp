@@ -56,6 +56,8 @@ class StoreProcess {
   // What the store wrote to stderr in its last run.
   std::string log() const;
 
+  // vigil-store ARGS --config F (token list, host allow-rekey ...).
+  Run admin(std::vector<std::string> args) const;
   // `vigil-store token create --config F --role ROLE`: the printed token.
   std::string create_token(const std::string& role, const std::vector<std::string>& extra = {}) const;
 

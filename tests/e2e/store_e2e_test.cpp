@@ -4,6 +4,7 @@
 // is killed mid-ingest, refuses bad requests, presents a wrong certificate,
 // and checks roles. See docs/architecture.md, "End-to-end tests".
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "store_e2e_support.hpp"
@@ -169,4 +170,53 @@ TEST_CASE("store e2e: the store killed mid-ingest and restarted loses and double
   CHECK(num(h.json.at("chain"), "last_sequence") == kScans);
   CHECK(h.json.at("chain").at("status").as_string() == "ok");
   CHECK(export_and_verify(api, auditor, host, dir) == one_to(kScans));
+}
+
+TEST_CASE("store e2e: a host with a new key is refused until an admin allows the re-key", "[store-e2e]") {
+  test::TempDir dir;
+  const auto pki = test::make_test_pki(dir.path());
+  StoreProcess store(dir, pki);
+  store.start();
+  const std::string token = store.create_token("enroll");
+  AgentHost old_key("debian12-stock");
+  require_enrolled(old_key.enroll(store, pki, token));
+  old_key.scan();
+  REQUIRE(ship_json(old_key).at("exit_code").to_number<int>() == 0);
+
+  // The same host (machine id) after losing its state directory: a new key.
+  AgentHost new_key("debian12-stock");
+  Run refused = new_key.enroll(store, pki, token);
+  INFO("vigil enroll: " << refused.out << refused.err);
+  CHECK(refused.exit_code == 4);
+  CHECK_THAT(refused.err, Catch::Contains("allow-rekey"));
+  CHECK_FALSE(std::filesystem::exists(new_key.state_dir() + "/enrollment.json"));
+
+  Run allowed = store.admin({"host", "allow-rekey", old_key.host_id()});
+  INFO("vigil-store host allow-rekey: " << allowed.out << allowed.err);
+  REQUIRE(allowed.exit_code == 0);
+  require_enrolled(new_key.enroll(store, pki, token));
+  CHECK(new_key.host_id() == old_key.host_id());
+  new_key.scan();
+  auto shipped = ship_json(new_key);
+  CHECK(shipped.at("exit_code").to_number<int>() == 0);
+  CHECK(num(shipped, "accepted") == 1);
+
+  // The old key no longer authenticates requests: its next batch is
+  // refused as a whole (401, a person must act), nothing is marked.
+  old_key.scan();
+  auto stale = ship_json(old_key);
+  INFO(json::serialize(stale));
+  CHECK(stale.at("exit_code").to_number<int>() == 4);
+  CHECK_THAT(std::string(stale.at("error").as_string()), Catch::Contains("401"));
+  CHECK(old_key.outbox_depth() == 1);
+
+  StoreApi api(store, pki);
+  const std::string auditor = store.create_token("auditor");
+  auto h = api.get("/v1/hosts/" + new_key.host_id(), auditor);
+  INFO(h.body);
+  REQUIRE(h.status == 200);
+  CHECK(num(h.json.at("chain"), "epoch") == 2);
+  CHECK(num(h.json.at("chain"), "last_sequence") == 1);
+  // Exports are of the current key's chain, verified with the new key.
+  CHECK(export_and_verify(api, auditor, new_key, dir) == one_to(1));
 }
