@@ -220,3 +220,49 @@ TEST_CASE("store e2e: a host with a new key is refused until an admin allows the
   // Exports are of the current key's chain, verified with the new key.
   CHECK(export_and_verify(api, auditor, new_key, dir) == one_to(1));
 }
+
+TEST_CASE("store e2e: hosts shipping at the same time are all stored, each chain whole", "[store-e2e]") {
+  test::TempDir dir;
+  const auto pki = test::make_test_pki(dir.path());
+  StoreProcess store(dir, pki);
+  store.start();
+  const std::string token = store.create_token("enroll");
+  constexpr int kHosts = 4;
+  constexpr std::int64_t kScans = 6;
+  std::vector<std::unique_ptr<AgentHost>> hosts;
+  for (int i = 0; i < kHosts; ++i) {
+    hosts.push_back(
+        std::make_unique<AgentHost>("debian12-stock", std::string(32, static_cast<char>('a' + i))));
+    require_enrolled(hosts.back()->enroll(store, pki, token));
+    for (std::int64_t s = 0; s < kScans; ++s) hosts.back()->scan();
+  }
+  // One envelope a request, all hosts at once: concurrent writers on one database.
+  std::vector<std::unique_ptr<test::BackgroundProcess>> ships;
+  for (int i = 0; i < kHosts; ++i) {
+    const std::string out = dir.path() + "/ship" + std::to_string(i);
+    ships.push_back(std::make_unique<test::BackgroundProcess>(
+        std::vector<std::string>{VIGIL_BINARY, "ship", "--state-dir",
+                                 hosts[static_cast<std::size_t>(i)]->state_dir(), "--batch-count", "1",
+                                 "--timeout", "30"},
+        test::BackgroundOutput{out + ".out", out + ".err"}));
+  }
+  StoreApi api(store, pki);
+  const std::string auditor = store.create_token("auditor");
+  for (int i = 0; i < kHosts; ++i) {
+    const auto& host = *hosts[static_cast<std::size_t>(i)];
+    const std::string out = dir.path() + "/ship" + std::to_string(i);
+    const int rc = ships[static_cast<std::size_t>(i)]->wait_exit();
+    INFO("host " << i << ": vigil ship: " << read_text(out + ".out") << read_text(out + ".err")
+                 << "\nstore log:\n"
+                 << store.log());
+    CHECK(rc == 0);
+    CHECK(host.cache_outbox_depth() == 0);
+    auto h = api.get("/v1/hosts/" + host.host_id(), auditor);
+    REQUIRE(h.status == 200);
+    CHECK(num(h.json.at("chain"), "last_sequence") == kScans);
+    CHECK(h.json.at("chain").at("status").as_string() == "ok");
+  }
+  auto all = api.get("/v1/hosts", auditor);
+  REQUIRE(all.status == 200);
+  CHECK(all.json.at("hosts").as_array().size() == static_cast<std::size_t>(kHosts));
+}
