@@ -15,6 +15,11 @@ namespace vigil::agent {
 
 namespace {
 
+// Bodies larger than this are sent after the server's "100 Continue" (see
+// perform); 1 KiB, libcurl's own traditional threshold: one round trip per
+// batch is nothing beside a batch that is refused as a broken pipe forever.
+constexpr std::size_t kExpectContinueBytes = 1024;
+
 struct CurlEasyFree {
   void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
 };
@@ -241,8 +246,14 @@ struct HttpClient::Impl {
       list.reset(next);
     }
     if (body) {
-      // No "Expect: 100-continue" round trip for the larger batches.
-      curl_slist* next = curl_slist_append(list.get(), "Expect:");
+      // A body the store refuses by its announced length (413) makes the
+      // store close the connection; a client still sending then sees a
+      // broken pipe instead of the 413, and would retry a batch that can
+      // never pass. "Expect: 100-continue" lets the store say 413 before the
+      // body is sent (vigil-store answers 100 at once; docs/store-api.md,
+      // Limits). Small bodies go out with the header and need no round trip.
+      const char* expect = body->size() > kExpectContinueBytes ? "Expect: 100-continue" : "Expect:";
+      curl_slist* next = curl_slist_append(list.get(), expect);
       if (next == nullptr) return make_error(Errc::internal, "libcurl could not add a header");
       (void)list.release();
       list.reset(next);

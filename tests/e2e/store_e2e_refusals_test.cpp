@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "compress.hpp"
 #include "store/tls_client.hpp"
 #include "store_e2e_support.hpp"
 
@@ -55,7 +56,7 @@ TEST_CASE("store e2e: refusals over the network, and the store serves others aft
   const auto pki = test::make_test_pki(dir.path());
   StoreConfig config;
   config.request_timeout_seconds = 1;
-  config.limits = "  max_body_bytes: 65536\n";
+  config.limits = "  max_body_bytes: 65536\n  max_decoded_body_bytes: 131072\n";
   StoreProcess store(dir, pki, config);
   store.start();
   StoreApi api(store, pki);
@@ -113,8 +114,22 @@ TEST_CASE("store e2e: refusals over the network, and the store serves others aft
                       body);
     CHECK(r.status == 401);
   }
-  {  // over limits.max_body_bytes
-    auto r = post_evidence(api, a, evidence_body(id, {std::string(70000, 'x')}));
+  {  // over limits.max_body_bytes, by far: the client must learn it is a
+     // 413 (Expect: 100-continue), not a broken pipe to retry forever
+    auto r = post_evidence(api, a, evidence_body(id, {std::string(4u << 20, 'x')}));
+    INFO(r.body);
+    CHECK(r.status == 413);
+    CHECK(r.json.at("error").at("code").as_string() == "too_large");
+  }
+  {  // a gzip body that inflates past limits.max_decoded_body_bytes (small as sent)
+    auto bomb = gzip_compress(evidence_body(id, {std::string(1u << 20, 'x')}), 9);
+    REQUIRE(bomb.ok());
+    REQUIRE(bomb->size() < 65536);
+    auto r = api.post("/v1/evidence",
+                      {{"Authorization", a.authorization("POST", "/v1/evidence", *bomb)},
+                       {"Content-Type", "application/json"},
+                       {"Content-Encoding", "gzip"}},
+                      *bomb);
     INFO(r.body);
     CHECK(r.status == 413);
     CHECK(r.json.at("error").at("code").as_string() == "too_large");
