@@ -266,3 +266,39 @@ TEST_CASE("store e2e: hosts shipping at the same time are all stored, each chain
   REQUIRE(all.status == 200);
   CHECK(all.json.at("hosts").as_array().size() == static_cast<std::size_t>(kHosts));
 }
+
+TEST_CASE("store e2e: envelopes retention removed before shipping arrive as an explained gap",
+          "[store-e2e]") {
+  test::TempDir dir;
+  const auto pki = test::make_test_pki(dir.path());
+  StoreProcess store(dir, pki);
+  store.start();
+  AgentHost host("debian12-stock");
+  require_enrolled(host.enroll(store, pki, store.create_token("enroll")));
+  store.stop();
+  // Five scans while the store is down, keeping two: the three oldest
+  // unshipped envelopes are removed and covered by signed gap records.
+  for (int i = 0; i < 5; ++i) host.scan({"--keep-scans", "2"});
+  store.start();
+  auto shipped = ship_json(host);
+  CHECK(shipped.at("exit_code").to_number<int>() == 0);
+  CHECK(num(shipped, "rejected") == 0);
+  CHECK(host.outbox_depth() == 0);
+
+  StoreApi api(store, pki);
+  const std::string auditor = store.create_token("auditor");
+  auto h = api.get("/v1/hosts/" + host.host_id(), auditor);
+  INFO(h.body);
+  REQUIRE(h.status == 200);
+  const auto& chain = h.json.at("chain");
+  CHECK(chain.at("status").as_string() == "ok");
+  // Each retention run after a scan removed one envelope and signed its gap.
+  REQUIRE(chain.at("gaps").as_array().size() == 3);
+  for (const auto& g : chain.at("gaps").as_array()) {
+    CHECK(g.at("explained").as_bool());
+    CHECK_THAT(std::string(g.at("reason").as_string()), Catch::Contains("retention"));
+  }
+  CHECK(chain.at("forks").as_array().empty());
+  const auto held = export_and_verify(api, auditor, host, dir);
+  CHECK(held.size() == host.envelopes().size());
+}
