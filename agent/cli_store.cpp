@@ -51,6 +51,9 @@ Options:
   --client-cert FILE   client certificate (PEM), for stores that require mTLS
   --client-key FILE    its key (PEM)
   --state-dir DIR      the agent's state directory (default /var/lib/vigil)
+  --root DIR           enroll the host under DIR (the identity its scans
+                       with `vigil scan --root DIR --state-dir` carry;
+                       default /)
   --timeout SECONDS    give up on the request after this long (default 60)
   -h, --help           show this help
 
@@ -110,9 +113,10 @@ std::string absolute_path(const std::string& p) {
   return ec ? p : abs.lexically_normal().string();
 }
 
-// The system_info row of the live host, as `vigil scan` puts it in ReportMeta.
-Result<json::object> live_host_facts() {
-  auto host = collectors::Host::open("/");
+// The system_info row of the host under root ("/": this host), as `vigil
+// scan` puts it in ReportMeta.
+Result<json::object> live_host_facts(const std::string& root) {
+  auto host = collectors::Host::open(root);
   if (!host) return host.error();
   auto engine = Engine::create(*host);
   if (!engine) return engine.error();
@@ -139,9 +143,9 @@ json::object enroll_facts(const json::object& host) {
 }  // namespace
 
 int cmd_enroll(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  auto args = parse_cli_args(
-      argv, 2,
-      {"store", "token", "token-file", "ca", "pin", "client-cert", "client-key", "state-dir", "timeout"});
+  auto args = parse_cli_args(argv, 2,
+                             {"store", "token", "token-file", "ca", "pin", "client-cert", "client-key",
+                              "state-dir", "root", "timeout"});
   if (!args) return cli_usage_error(err, args.error().message, "enroll ");
   if (args->help) {
     out << kEnrollHelp;
@@ -185,7 +189,10 @@ int cmd_enroll(const std::vector<std::string>& argv, std::ostream& out, std::ost
   if (!cache) return fail(err, cache.error().message, kExitUsage);
   auto key = crypto::load_or_create_host_key(state_dir);
   if (!key) return fail(err, key.error().message, kExitUsage);
-  auto facts = live_host_facts();
+  // A state directory that records scans of another root (`vigil scan
+  // --root R --state-dir D`) holds statements about R's host: enrolling it
+  // as this host would make the store reject every one of them.
+  auto facts = live_host_facts(absolute_path(args->get("root").value_or("/")));
   if (!facts) return fail(err, "could not describe this host: " + facts.error().message, kExitUsage);
 
   EnrollRequest req;

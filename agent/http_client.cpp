@@ -15,6 +15,11 @@ namespace vigil::agent {
 
 namespace {
 
+// Bodies larger than this are sent after the server's "100 Continue" (see
+// perform); 1 KiB, libcurl's own traditional threshold: one round trip per
+// batch is nothing beside a batch that is refused as a broken pipe forever.
+constexpr std::size_t kExpectContinueBytes = 1024;
+
 struct CurlEasyFree {
   void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
 };
@@ -222,8 +227,10 @@ struct HttpClient::Impl {
     return make_error(Errc::io, url + ": " + detail);
   }
 
-  Result<HttpResponse> perform(const std::string& target, const HttpHeaders& headers,
-                               std::optional<std::string_view> body) {
+  // method "" is GET without a body and POST with one; any other is sent
+  // as it is (CURLOPT_CUSTOMREQUEST), e.g. DELETE.
+  Result<HttpResponse> perform(const std::string& method, const std::string& target,
+                               const HttpHeaders& headers, std::optional<std::string_view> body) {
     CURL* h = easy.get();
     const std::string url = origin + target;
     response = HttpResponse{};
@@ -239,8 +246,14 @@ struct HttpClient::Impl {
       list.reset(next);
     }
     if (body) {
-      // No "Expect: 100-continue" round trip for the larger batches.
-      curl_slist* next = curl_slist_append(list.get(), "Expect:");
+      // A body the store refuses by its announced length (413) makes the
+      // store close the connection; a client still sending then sees a
+      // broken pipe instead of the 413, and would retry a batch that can
+      // never pass. "Expect: 100-continue" lets the store say 413 before the
+      // body is sent (vigil-store answers 100 at once; docs/store-api.md,
+      // Limits). Small bodies go out with the header and need no round trip.
+      const char* expect = body->size() > kExpectContinueBytes ? "Expect: 100-continue" : "Expect:";
+      curl_slist* next = curl_slist_append(list.get(), expect);
       if (next == nullptr) return make_error(Errc::internal, "libcurl could not add a header");
       (void)list.release();
       list.reset(next);
@@ -255,10 +268,13 @@ struct HttpClient::Impl {
     } else if (rc == CURLE_OK) {
       rc = curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
+    if (rc == CURLE_OK && !method.empty()) rc = curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
     if (rc != CURLE_OK) return make_error(Errc::internal, url + ": " + curl_easy_strerror(rc));
     rc = curl_easy_perform(h);
-    // The header list dies with this call: libcurl must not keep pointing at it.
+    // The header list and the method die with this call: libcurl must not
+    // keep pointing at them (the handle is reused for the next request).
     (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+    (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<char*>(nullptr));
     if (rc != CURLE_OK) return transfer_error(rc, url);
     long status = 0;
     (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -297,11 +313,18 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(const HttpClientOptions& 
 
 Result<HttpResponse> HttpClient::post(const std::string& target, const HttpHeaders& headers,
                                       std::string_view body) {
-  return impl_->perform(target, headers, body);
+  return impl_->perform("", target, headers, body);
 }
 
 Result<HttpResponse> HttpClient::get(const std::string& target, const HttpHeaders& headers) {
-  return impl_->perform(target, headers, std::nullopt);
+  return impl_->perform("", target, headers, std::nullopt);
+}
+
+Result<HttpResponse> HttpClient::request(const std::string& method, const std::string& target,
+                                         const HttpHeaders& headers, std::optional<std::string_view> body) {
+  if (method.empty() || method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+    return make_error(Errc::invalid, "not an HTTP method: '" + method + "'");
+  return impl_->perform(method, target, headers, body);
 }
 
 std::optional<std::int64_t> parse_retry_after(std::string_view value, std::int64_t now_s) {

@@ -90,6 +90,11 @@ class HttpClient final : public HttpTransport {
   Result<HttpResponse> post(const std::string& target, const HttpHeaders& headers,
                             std::string_view body) override;
   Result<HttpResponse> get(const std::string& target, const HttpHeaders& headers = {});
+  // Any method (upper-case letters), e.g. DELETE for the people's API; the
+  // body is sent when given.
+  Result<HttpResponse> request(const std::string& method, const std::string& target,
+                               const HttpHeaders& headers = {},
+                               std::optional<std::string_view> body = std::nullopt);
   std::string target(std::string_view path) const override { return prefix_ + std::string(path); }
 
   struct Impl;

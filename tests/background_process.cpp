@@ -29,17 +29,24 @@ sockaddr_in loopback(int port) {
   return a;
 }
 
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
 }  // namespace
 
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv) {
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const BackgroundOutput& output) {
   REQUIRE(!argv.empty());
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  const auto target = [](const std::string& file) { return file.empty() ? "/dev/null" : file.c_str(); };
+  posix_spawn_file_actions_addopen(&fa, 1, target(output.stdout_file), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, target(output.stderr_file), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -65,8 +72,24 @@ bool BackgroundProcess::running() {
   if (reaped_) return false;
   int status = 0;
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) reaped_ = true;
+  if (r == pid_) {
+    reaped_ = true;
+    exit_status_ = decode_status(status);
+  }
   return !reaped_;
+}
+
+void BackgroundProcess::signal(int sig) {
+  if (pid_ > 0 && !reaped_) ::kill(pid_, sig);
+}
+
+int BackgroundProcess::wait_exit(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= until) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return exit_status_;
 }
 
 bool BackgroundProcess::wait_for_port(int port) {

@@ -212,6 +212,19 @@ TEST_CASE("http_client: no listener, and a server that never answers, are clear 
   }
 }
 
+TEST_CASE("http_client: request() refuses a method that is not upper-case letters", "[http_client]") {
+  HttpClientOptions o;
+  o.base_url = "https://127.0.0.1:1";
+  auto c = HttpClient::create(o);
+  REQUIRE(c.ok());
+  for (const char* m : {"", "delete", "GET /x HTTP/1.1\r\nX:", "DEL ETE"}) {
+    auto r = (*c)->request(m, "/");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::invalid);
+    CHECK_THAT(r.error().message, Catch::Contains("not an HTTP method"));
+  }
+}
+
 TEST_CASE("http_client: Retry-After as seconds or an HTTP-date", "[http_client]") {
   const std::int64_t t = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
   struct Case {

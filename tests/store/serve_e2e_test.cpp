@@ -1,9 +1,6 @@
 // The real `vigil-store serve` binary: started with a config file and
 // --port-file on port 0, answered over TLS, stopped by SIGTERM (exit 0).
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -11,59 +8,15 @@
 #include <sstream>
 #include <thread>
 
+#include "background_process.hpp"
 #include "runner.hpp"
 #include "store/tls_client.hpp"
 #include "test_support.hpp"
 #include "tls_certs.hpp"
 
-extern char** environ;
-
 namespace http = boost::beast::http;
 
 namespace {
-
-// A child process killed (and reaped) if the test leaves early.
-class Child {
- public:
-  explicit Child(const std::vector<std::string>& argv) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (::posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) pid_ = -1;
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  pid_t pid() const { return pid_; }
-  bool running() {
-    if (pid_ <= 0) return false;
-    if (::waitpid(pid_, nullptr, WNOHANG) == 0) return true;
-    pid_ = -1;  // exited and reaped
-    return false;
-  }
-
-  // The exit status, waiting at most about a minute; -1 when it did not exit.
-  int wait_exit() {
-    for (int i = 0; i < 600; ++i) {
-      int status = 0;
-      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -87,9 +40,8 @@ TEST_CASE("vigil-store serve: port file, a TLS answer, SIGTERM exits 0", "[store
                 "/store.db\n"
                 "limits:\n  threads: 2\n  request_timeout_seconds: 2\n");
   const std::string port_file = dir.path() + "/port";
-  Child child(
+  vigil::test::BackgroundProcess child(
       {VIGIL_STORE_BINARY, "serve", "--config", dir.path() + "/store.yaml", "--port-file", port_file});
-  REQUIRE(child.pid() > 0);
 
   // Wait (bounded) for the port file the server writes after binding.
   std::string port_text;
@@ -116,7 +68,7 @@ TEST_CASE("vigil-store serve: port file, a TLS answer, SIGTERM exits 0", "[store
     CHECK(v.at("error").at("status").as_int64() == static_cast<std::int64_t>(r.res.result_int()));
   }
 
-  REQUIRE(::kill(child.pid(), SIGTERM) == 0);
+  child.signal(SIGTERM);
   CHECK(child.wait_exit() == 0);
 }
 
