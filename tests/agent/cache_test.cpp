@@ -46,7 +46,7 @@ TEST_CASE("a new cache is created 0600 at schema v1, in WAL mode, whatever the u
   }
 }
 
-TEST_CASE("an empty file is migrated; reopening keeps the data and the version", "[cache]") {
+TEST_CASE("an empty file is migrated, reopening keeps the data and the version", "[cache]") {
   TempDir dir;
   dir.write("cache.db", "", 0600);
   ScanFactory f(3);
@@ -236,7 +236,7 @@ TEST_CASE("a read-only open needs an existing cache and never writes", "[cache]"
   CHECK(r.error().message.find("opened read-only") != std::string::npos);
 }
 
-TEST_CASE("a scan is written in one transaction; a failing signer leaves nothing behind", "[cache]") {
+TEST_CASE("a scan is written in one transaction, a failing signer leaves nothing behind", "[cache]") {
   TempDir dir;
   Cache c = open_ok(options(dir.path()));
   ScanFactory f(4);

@@ -45,7 +45,7 @@ const std::string kParts = "/etc/apt/apt.conf.d/";
 
 }  // namespace
 
-TEST_CASE("apt config: parts in name order, then apt.conf; the last scalar wins", "[apt_config]") {
+TEST_CASE("apt config: parts in name order, then apt.conf, the last scalar wins", "[apt_config]") {
   MemFs fs;
   fs.files[kParts + "20auto-upgrades"] =
       "APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"1\";\n";

@@ -296,7 +296,7 @@ TEST_CASE("only global Defaults decide authenticate, the last one wins", "[sudoe
   CHECK(parse("Defaults:alice !authenticate\n").authenticate());
 }
 
-TEST_CASE("lines sudo rejects are issues and skipped; the rest is kept", "[sudoers]") {
+TEST_CASE("lines sudo rejects are issues and skipped, the rest is kept", "[sudoers]") {
   const std::string bad = GENERATE("alice ALL /bin/ls", "alice ALL = ", "alice ALL = (root /bin/ls",
                                    "Defaults", "Defaults env_reset mail_badpass", "Defaults !env_keep=\"A\"",
                                    "Defaults logfile=", "Defaults:", "Cmnd_Alias lower = /bin/ls",
@@ -444,7 +444,7 @@ TEST_CASE("sudoers_defaults: the last global entry of a name is effective", "[su
   CHECK(d.text(4, "value") == "/a");
 }
 
-TEST_CASE("a fifo in an includedir is skipped as sudo skips it; included by name it is an error",
+TEST_CASE("a fifo in an includedir is skipped as sudo skips it, included by name it is an error",
           "[sudoers]") {
   vigil::test::TempDir dir;
   dir.write("etc/sudoers", "@includedir /etc/sudoers.d\n");

@@ -342,7 +342,7 @@ TEST_CASE("malware protection: old signatures and a stopped daemon fail", "[e2e]
   }
 }
 
-TEST_CASE("screen lock: GNOME defaults fail; a locked, compiled database passes", "[e2e]") {
+TEST_CASE("screen lock: GNOME defaults fail, a locked, compiled database passes", "[e2e]") {
   const std::string check = "workstation.screen-lock";
   SECTION("stock Debian 12 GNOME: schema defaults, nothing locked") {
     TempDir dir;

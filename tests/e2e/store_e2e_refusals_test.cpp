@@ -209,7 +209,7 @@ TEST_CASE("store e2e: the agent refuses a store certificate of another CA or nam
   require_enrolled(late.enroll(store, pki, late_token));
 }
 
-TEST_CASE("store e2e: roles over the network; an analyst's waiver waives a failing check", "[store-e2e]") {
+TEST_CASE("store e2e: roles over the network, and an analyst's waiver waives a failing check", "[store-e2e]") {
   test::TempDir dir;
   const auto pki = test::make_test_pki(dir.path());
   StoreProcess store(dir, pki);

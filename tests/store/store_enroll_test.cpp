@@ -102,7 +102,7 @@ TEST_CASE("enroll: malformed bodies are refused naming the field", "[store-api]"
   }
 }
 
-TEST_CASE("enroll: the same key again is idempotent; a new key needs allow-rekey", "[store-api]") {
+TEST_CASE("enroll: the same key again is idempotent, a new key needs allow-rekey", "[store-api]") {
   StoreFixture f;
   auto key = new_host_key();
   const std::string token = f.enroll_token(1);

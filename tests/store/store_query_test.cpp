@@ -120,7 +120,7 @@ TEST_CASE("controls: hosts covered, latest counts and compliance over the period
   CHECK(s.f.get("/v1/controls?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", s.reader).status == 400);
 }
 
-TEST_CASE("export: one host's bundle verifies with the enrolled key; a set verifies per host",
+TEST_CASE("export: one host's bundle verifies with the enrolled key, a set verifies per host",
           "[store-api]") {
   TwoScans s;
   auto r =

@@ -72,7 +72,7 @@ TEST_CASE("waivers: a matching waiver makes a failing result waived", "[store-wa
   }
 }
 
-TEST_CASE("waivers: the waiver is the evidence; expiry and revocation end it", "[store-waivers]") {
+TEST_CASE("waivers: the waiver is the evidence, expiry and revocation end it", "[store-waivers]") {
   Waived w;
   auto made = w.waive("*", "1h");
   REQUIRE(made.status == 201);
