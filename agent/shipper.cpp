@@ -35,7 +35,7 @@ const char* status_hint(long status) {
     case 403:
       return " (this host may not send evidence)";
     case 413:
-      return " (the batch is over the store's limit: lower --batch-bytes or --batch-count)";
+      return " (the request is over the store's body limit)";
     default:
       return "";
   }
@@ -151,6 +151,7 @@ Result<std::vector<EnvelopeAnswer>> parse_evidence_response(std::string_view bod
 
 struct Shipper::Outcome {
   bool ok = false;
+  bool too_large = false;  // the store answered 413 (nothing of the batch was stored)
 };
 
 Shipper::Shipper(Cache& cache, const crypto::HostKey& key, HttpTransport& transport, ShipperOptions opts)
@@ -174,8 +175,12 @@ std::chrono::milliseconds Shipper::next_delay(std::optional<std::int64_t> retry_
 DrainReport Shipper::drain_once() {
   DrainReport report;
   std::int64_t after = 0;
+  // After a 413 for a batch of several, the rest of this drain goes one
+  // envelope at a time, so only an envelope that is too large on its own is
+  // refused (and set aside) while the others still go.
+  std::size_t count_cap = opts_.batch_count;
   for (;;) {
-    auto rows = cache_.unshipped_envelopes(after, opts_.batch_count);
+    auto rows = cache_.unshipped_envelopes(after, count_cap);
     if (!rows) {
       report.error = rows.error();
       return report;
@@ -189,7 +194,28 @@ DrainReport Shipper::drain_once() {
       bytes += e.bytes.size();
       batch.push_back(std::move(e));
     }
-    if (!send_batch(batch, report).ok) return report;
+    const Outcome out = send_batch(batch, report);
+    if (out.too_large && batch.size() > 1) {
+      report.error.reset();
+      count_cap = 1;
+      continue;
+    }
+    if (out.too_large) {
+      // One envelope over the store's body limit: permanent for this store,
+      // so it is set aside with the store's reason (vigil status shows it; the
+      // store sees a gap in the chain) and shipping goes on.
+      const std::string reason = "refused by the store as too large (413): " + report.error->message;
+      report.error.reset();
+      if (auto s = cache_.set_aside(batch.front().sequence, reason); !s) {
+        report.error = s.error();
+        return report;
+      }
+      ++report.rejected;
+      report.rejections.push_back({batch.front().sequence, reason});
+      after = batch.front().sequence;
+      continue;
+    }
+    if (!out.ok) return report;
     after = batch.back().sequence;
   }
 }
@@ -238,7 +264,7 @@ Shipper::Outcome Shipper::send_batch(const std::vector<EnvelopeRecord>& batch, D
     report.error =
         make_error(Errc::invalid, what + ": the store refused it with " + std::to_string(resp->status) +
                                       ": " + store_error_message(*resp) + status_hint(resp->status));
-    return {};
+    return Outcome{false, resp->status == 413};
   }
   auto answers = parse_evidence_response(resp->body, opts_.host_id, batch);
   if (!answers) {

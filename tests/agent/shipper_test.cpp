@@ -205,6 +205,39 @@ TEST_CASE("shipper: a rejected envelope is set aside with the reason and shippin
   CHECK(s.drain_once().sent == 0);
 }
 
+TEST_CASE("shipper: after a 413 the envelopes go one by one, and one too large alone is set aside", "[shipper]") {
+  Fixture f;
+  f.record(5);
+  // The store's body limit lets one envelope through, but not two, and not
+  // sequence 3 at all.
+  f.store.override_answer = [](const Request& r) -> Result<HttpResponse> {
+    if (r.envelopes.size() > 1 || seq_of(r.envelopes[0]) == 3)
+      return status_response(413, R"({"error":{"status":413,"code":"too_large","message":"body over 1000 bytes"}})");
+    const std::int64_t seq = seq_of(r.envelopes[0]);
+    boost::json::array results{boost::json::object{
+        {"index", 0}, {"sequence", seq}, {"digest", crypto::sha256_hex(r.envelopes[0])}, {"status", "accepted"}}};
+    return status_response(200, boost::json::serialize(boost::json::object{{"host_id", "h-test"}, {"results", results}}));
+  };
+  Shipper s(f.cache, f.key, f.store, f.options(5));
+  const DrainReport r = s.drain_once();
+  INFO((r.error ? r.error->message : std::string("no error")));
+  REQUIRE(r.drained());
+  CHECK(r.accepted == 4);
+  CHECK(r.rejected == 1);
+  REQUIRE(r.rejections.size() == 1);
+  CHECK(r.rejections[0].sequence == 3);
+  CHECK_THAT(r.rejections[0].reason, Catch::Contains("too large (413)") && Catch::Contains("body over 1000 bytes"));
+  // One batch of five refused, then each envelope on its own.
+  REQUIRE(f.store.requests.size() == 6);
+  CHECK(f.store.requests[0].envelopes.size() == 5);
+  for (std::size_t i = 1; i < 6; ++i) CHECK(f.store.requests[i].envelopes.size() == 1);
+  CHECK(f.depth() == 0);
+  auto aside = f.cache.set_aside_envelopes(10);
+  REQUIRE(aside.ok());
+  REQUIRE(aside->size() == 1);
+  CHECK((*aside)[0].sequence == 3);
+}
+
 TEST_CASE("shipper: an answer that is not the protocol acknowledges nothing", "[shipper]") {
   Fixture f;
   f.record(3);
