@@ -115,8 +115,13 @@ const char* status_name(IngestStatus s) {
   return s == IngestStatus::accepted ? "accepted" : s == IngestStatus::duplicate ? "duplicate" : "rejected";
 }
 
+struct SigningHost {
+  HostRecord record;
+  crypto::PublicKey key;  // parsed once, for the request signature and every envelope
+};
+
 // The host the signature names, verified; or the 401.
-std::variant<HostRecord, Response> authenticate_host(Ctx& ctx, const Request& req) {
+std::variant<SigningHost, Response> authenticate_host(Ctx& ctx, const Request& req) {
   const std::string* h = req.header("authorization");
   if (h == nullptr) return host_unauthorized("no Vigil-Host authorization");
   auto cred = request_auth::parse_authorization(*h);
@@ -129,7 +134,7 @@ std::variant<HostRecord, Response> authenticate_host(Ctx& ctx, const Request& re
   if (auto s = request_auth::verify(*cred, *key, req.method, req.target, req.raw_body, ctx.now_ms() / 1000);
       !s)
     return host_unauthorized("host " + cred->host_id + ": " + s.error().message);
-  return std::move(**host);
+  return SigningHost{std::move(**host), std::move(*key)};
 }
 
 }  // namespace
@@ -137,7 +142,8 @@ std::variant<HostRecord, Response> authenticate_host(Ctx& ctx, const Request& re
 Response handle_evidence(Ctx& ctx, const Request& req) {
   auto who = authenticate_host(ctx, req);
   if (auto* r = std::get_if<Response>(&who)) return std::move(*r);
-  const HostRecord& host = std::get<HostRecord>(who);
+  const HostRecord& host = std::get<SigningHost>(who).record;
+  const crypto::PublicKey& key = std::get<SigningHost>(who).key;
   auto body = parse_body_object(req);
   if (!body.object) return body.error;
   FieldReader f(*body.object);
@@ -152,13 +158,11 @@ Response handle_evidence(Ctx& ctx, const Request& req) {
   for (std::size_t i = 0; i < envs->size(); ++i)
     if (!(*envs)[i].is_string())
       return bad_request("body: envelopes[" + std::to_string(i) + "] must be a string");
-  auto key = crypto::PublicKey::from_pem(host.public_key_pem, "host " + host.id);
-  if (!key) return internal_error(req, key.error());
   boost::json::array results;
   std::size_t counts[3] = {0, 0, 0};
   for (std::size_t i = 0; i < envs->size(); ++i) {
     const std::string bytes((*envs)[i].as_string());
-    Verified v = verify_one(host, *key, bytes);
+    Verified v = verify_one(host, key, bytes);
     IngestOutcome out{IngestStatus::rejected, v.reason};
     if (v.item) {
       auto r = ctx.storage.ingest(host.id, *v.item, ctx.now_ms());
@@ -167,7 +171,7 @@ Response handle_evidence(Ctx& ctx, const Request& req) {
     }
     boost::json::object o{{"index", i},
                           {"sequence", v.sequence ? boost::json::value(*v.sequence) : nullptr},
-                          {"digest", crypto::sha256_hex(bytes)},
+                          {"digest", v.item ? v.item->digest : crypto::sha256_hex(bytes)},
                           {"status", status_name(out.status)}};
     if (out.status == IngestStatus::rejected) o["reason"] = out.reason;
     ++counts[static_cast<int>(out.status)];
