@@ -32,35 +32,6 @@ std::string mode_text(mode_t m) {
   return mode_octal(static_cast<unsigned>(m & 07777));
 }
 
-Status check_state_dir(const std::string& dir, CacheAccess access) {
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) {
-    const int e = errno;
-    if (e == ENOENT && access == CacheAccess::read_write) {
-      if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        return make_error(Errc::io, dir + ": cannot create the state directory: " + errno_text(errno));
-      if (::lstat(dir.c_str(), &st) != 0)
-        return make_error(Errc::io, dir + ": state directory: " + errno_text(errno));
-    } else if (e == ENOENT) {
-      return make_error(Errc::not_found, dir + ": no such state directory (no scan has been recorded here)");
-    } else {
-      return make_error(Errc::io, dir + ": state directory: " + errno_text(e));
-    }
-  }
-  if (S_ISLNK(st.st_mode))
-    return make_error(Errc::invalid,
-                      dir + ": the state directory is a symlink; refusing it (name the real directory)");
-  if (!S_ISDIR(st.st_mode))
-    return make_error(Errc::invalid, dir + ": the state directory is not a directory");
-  if ((st.st_mode & S_IWOTH) != 0)
-    return make_error(Errc::invalid, dir + ": the state directory is world-writable (mode " +
-                                         mode_text(st.st_mode) +
-                                         "); refusing it: anyone could replace the evidence cache");
-  if (access == CacheAccess::read_write && ::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
-    return make_error(Errc::io, dir + ": the state directory is not writable: " + errno_text(errno));
-  return {};
-}
-
 // Creates the file 0600 whatever the umask (fchmod after O_EXCL), so SQLite
 // (which gives -wal and -shm the database's mode) never makes it readable.
 Status create_db_file(const std::string& path) {
@@ -127,6 +98,35 @@ Status check_integrity(const sql::Database& db, const std::string& path) {
 }
 
 }  // namespace
+
+Status check_state_dir(const std::string& dir, CacheAccess access) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    const int e = errno;
+    if (e == ENOENT && access == CacheAccess::read_write) {
+      if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return make_error(Errc::io, dir + ": cannot create the state directory: " + errno_text(errno));
+      if (::lstat(dir.c_str(), &st) != 0)
+        return make_error(Errc::io, dir + ": state directory: " + errno_text(errno));
+    } else if (e == ENOENT) {
+      return make_error(Errc::not_found, dir + ": no such state directory (no scan has been recorded here)");
+    } else {
+      return make_error(Errc::io, dir + ": state directory: " + errno_text(e));
+    }
+  }
+  if (S_ISLNK(st.st_mode))
+    return make_error(Errc::invalid,
+                      dir + ": the state directory is a symlink; refusing it (name the real directory)");
+  if (!S_ISDIR(st.st_mode))
+    return make_error(Errc::invalid, dir + ": the state directory is not a directory");
+  if ((st.st_mode & S_IWOTH) != 0)
+    return make_error(Errc::invalid, dir + ": the state directory is world-writable (mode " +
+                                         mode_text(st.st_mode) +
+                                         "); refusing it: anyone could replace the evidence cache");
+  if (access == CacheAccess::read_write && ::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
+    return make_error(Errc::io, dir + ": the state directory is not writable: " + errno_text(errno));
+  return {};
+}
 
 Result<Cache> Cache::open(const CacheOptions& opts) {
   if (opts.state_dir.empty()) return make_error(Errc::invalid, "the state directory is empty");

@@ -230,6 +230,11 @@ class Cache {
   std::map<const char*, sql::Statement> statements_;
 };
 
+// The checks Cache::open makes of the state directory (read_write: created
+// 0700 when missing; refused when a symlink, not a directory, world-writable
+// or not writable), for the daemon to run before it writes anything there.
+Status check_state_dir(const std::string& dir, CacheAccess access);
+
 // Schema and migrations (agent/cache_schema.cpp): brings the database from
 // its user_version up to cache_schema_version(), one transaction per step.
 Status migrate_cache(const sql::Database& db, const std::string& path);

@@ -9,6 +9,7 @@
 #include "cli_args.hpp"
 #include "cli_cache.hpp"
 #include "cli_evidence.hpp"
+#include "cli_run.hpp"
 #include "cli_export.hpp"
 #include "cli_store.hpp"
 #include "cli_verify.hpp"
@@ -43,6 +44,7 @@ Commands:
   evidence convert  write a verified bundle as OSCAL assessment-results or an HTML report
   enroll            enroll this host with a vigil-store (writes enrollment.json)
   ship              send the outbox's signed evidence to the store
+  run               the daemon: scan on schedules, record, ship (vigil.service)
 
 Options:
   -h, --help        show help (also: vigil <command> --help)
@@ -51,7 +53,7 @@ Options:
 Exit codes: 0 all checks pass or are not applicable, 1 a check failed,
 2 usage, configuration or policy error, 3 a check ended in error (none failed).
 (enroll and ship have their own: vigil ship --help.)
-Documentation: docs/cli.md, docs/policies.md, docs/tables.md.
+Documentation: docs/cli.md, docs/configuration.md, docs/policies.md, docs/tables.md.
 )";
 
 constexpr const char* kScanHelp = R"(Usage: vigil scan [options]
@@ -134,15 +136,6 @@ int usage_error(std::ostream& err, const std::string& msg, const char* help_cmd)
 Result<collectors::Host> open_host(const Args& a) {
   auto root = a.get("root").value_or("/");
   return collectors::Host::open(root);
-}
-
-boost::json::object host_object(const Evidence& info) {
-  boost::json::object o;
-  if (info.rows.empty()) return o;
-  for (std::size_t i = 0; i < info.columns.size() && i < info.rows[0].size(); ++i) {
-    o[sanitize_utf8(info.columns[i])] = value_to_json(info.rows[0][i]);
-  }
-  return o;
 }
 
 void print_warnings(const std::vector<collectors::Warning>& warnings, std::ostream& err) {
@@ -251,7 +244,7 @@ int cmd_scan(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   }
 
   ScanReport report = (*engine)->scan(packs, opts);
-  ReportMeta meta{VIGIL_VERSION, host_object(report.host_info)};
+  ReportMeta meta{VIGIL_VERSION, host_info_object(report.host_info)};
   std::optional<Result<RecordOutcome>> recorded;
   if (recording) recorded.emplace(record_evidence(report, meta, record));
   if (*format == "json") {
@@ -471,6 +464,7 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     if (cmd == "drift") return cmd_drift(argv, out, err);
     if (cmd == "enroll") return cmd_enroll(argv, out, err);
     if (cmd == "ship") return cmd_ship(argv, out, err);
+    if (cmd == "run") return cmd_run(argv, out, err);
   } catch (const std::exception& e) {
     // Last line of defence: a defect must still end with a message, not abort().
     err << "vigil: internal error: " << e.what() << "\n";

@@ -10,7 +10,9 @@
 #include "cache.hpp"
 #include "cli.hpp"
 #include "cli_args.hpp"
+#include "daemon_state.hpp"
 #include "enrollment.hpp"
+#include "file_io.hpp"
 #include "report.hpp"
 #include "strings.hpp"
 
@@ -38,6 +40,8 @@ Shows the evidence cache: the last scan and its verdict counts, the outbox
 (envelopes not yet shipped, the oldest of them, those set aside with the
 store's reason), the last acknowledgement by the store, gap records, the
 database size, and the store this host is enrolled with (vigil enroll).
+When the daemon (vigil run) uses this state directory: whether it runs,
+each schedule's last and next scan, collectors in quarantine, the last ship.
 )";
 
 constexpr const char* kDriftHelp =
@@ -161,6 +165,46 @@ std::string indent(const std::string& text, const std::string& prefix) {
   return out;
 }
 
+// The pid in the state file still runs a vigil (not a reused pid).
+bool daemon_running(const DaemonState& d) {
+  if (d.stopped || d.pid <= 0) return false;
+  auto comm = read_file("/proc/" + std::to_string(d.pid) + "/comm", ReadOptions{256, true});
+  return comm && comm->rfind("vigil", 0) == 0;
+}
+
+void print_daemon(const DaemonState& d, std::ostream& out) {
+  if (daemon_running(d))
+    out << "Daemon:         running, pid " << d.pid << ", since " << format_utc(d.started_at_ms) << "\n";
+  else if (d.stopped)
+    out << "Daemon:         stopped at " << format_utc(d.updated_at_ms) << "\n";
+  else
+    out << "Daemon:         not running (pid " << d.pid << " is gone; last update " << format_utc(d.updated_at_ms)
+        << ")\n";
+  for (const auto& s : d.schedules) {
+    out << "  schedule " << terminal_safe(s.name) << ": last scan ";
+    if (s.last_scan_ms) {
+      out << format_utc(*s.last_scan_ms);
+      if (s.last_sequence) out << " (sequence " << *s.last_sequence;
+      if (s.last_counts) out << ": " << counts_text(*s.last_counts);
+      if (s.last_sequence) out << ")";
+    } else {
+      out << "none";
+    }
+    out << "; next scan " << (d.stopped ? "when the daemon runs" : format_utc(s.next_scan_ms)) << "\n";
+    if (!s.last_error.empty()) out << "    last attempt recorded nothing: " << terminal_safe(s.last_error) << "\n";
+  }
+  if (d.quarantine.empty()) out << "  quarantined collectors: none\n";
+  for (const auto& q : d.quarantine)
+    out << "  quarantined:  collector " << terminal_safe(q.table) << " until " << format_utc(q.until_ms)
+        << " (took " << static_cast<std::int64_t>(q.duration_ms) << " ms at " << format_utc(q.since_ms)
+        << ", budget " << q.budget_ms << " ms)\n";
+  out << "  last ship:    "
+      << (d.last_ship_ms ? format_utc(*d.last_ship_ms) + ": " : std::string())
+      << terminal_safe(d.last_ship.empty() ? "none" : d.last_ship);
+  if (d.next_ship_ms && !d.stopped) out << "; next " << format_utc(*d.next_ship_ms);
+  out << "\n";
+}
+
 }  // namespace
 
 int cmd_history(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -226,6 +270,7 @@ int cmd_status(const std::vector<std::string>& argv, std::ostream& out, std::ost
   auto set_aside = cache->set_aside_envelopes(kSetAsideListed);
   if (!set_aside) return cache_error(err, set_aside.error());
   const auto enrollment = load_enrollment(args->get("state-dir").value_or(kDefaultStateDir));
+  const auto daemon = load_daemon_state(args->get("state-dir").value_or(kDefaultStateDir));
   if (*format == "json") {
     json::object o{
         {"cache", cache->path()},
@@ -256,6 +301,14 @@ int cmd_status(const std::vector<std::string>& argv, std::ostream& out, std::ost
                                                             {"enrolled_at", enrollment->enrolled_at}})
                                  : json::value(nullptr);
     if (!enrollment && !enrollment.is(Errc::not_found)) o["enrollment_error"] = enrollment.error().message;
+    if (daemon) {
+      json::value d = json::parse(daemon_state_to_json(*daemon));
+      d.as_object()["running"] = daemon_running(*daemon);
+      o["daemon"] = std::move(d);
+    } else {
+      o["daemon"] = nullptr;
+      if (!daemon.is(Errc::not_found)) o["daemon_error"] = daemon.error().message;
+    }
     out << pretty_json(o);
     return kExitOk;
   }
@@ -292,6 +345,13 @@ int cmd_status(const std::vector<std::string>& argv, std::ostream& out, std::ost
     out << "Store:          not enrolled (vigil enroll)\n";
   else
     out << "Store:          " << terminal_safe(enrollment.error().message) << "\n";
+  if (daemon) {
+    print_daemon(*daemon, out);
+  } else if (daemon.is(Errc::not_found)) {
+    out << "Daemon:         has not run with this state directory (vigil run)\n";
+  } else {
+    out << "Daemon:         " << terminal_safe(daemon.error().message) << "\n";
+  }
   return kExitOk;
 }
 

@@ -47,6 +47,7 @@ int authorize(void* p, int action, const char* arg1, const char* arg2, const cha
 
 int progress(void* p) {
   auto* st = static_cast<ScanState*>(p);
+  if (st->cancel != nullptr && st->cancel->load(std::memory_order_relaxed)) return 1;
   return Clock::now() > st->deadline ? 1 : 0;
 }
 
@@ -229,8 +230,13 @@ Status Engine::validate(const PolicyPack& pack) {
   return {};
 }
 
-void Engine::begin_scan() {
+void Engine::begin_scan(const ScanOptions* opts) {
   state_->reset();
+  if (opts != nullptr) {
+    state_->collector_budget = opts->collector_budget;
+    state_->skip = &opts->skip_collectors;
+    state_->cancel = opts->cancel;
+  }
 }
 
 namespace {
@@ -249,6 +255,7 @@ StepOutcome run_statement(sql::Statement& s, ScanState& st, std::chrono::millise
   st.deadline = Clock::time_point::max();
   if (s.succeeded()) return {};
   if ((s.last_code() & 0xff) == SQLITE_INTERRUPT) {
+    if (st.cancel != nullptr && st.cancel->load(std::memory_order_relaxed)) return {false, "scan cancelled"};
     return {false, "exceeded the time budget of " + std::to_string(budget.count()) + " ms"};
   }
   return {false, sqlite3_errmsg(db)};
@@ -354,7 +361,7 @@ CheckResult Engine::run_check(const PolicyPack& pack, const Check& check, const 
 }
 
 ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions& opts) {
-  begin_scan();
+  begin_scan(&opts);
   ScanReport report;
   report.root = state_->host->root();
   report.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -366,8 +373,18 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
   for (const auto& pack : packs) {
     report.packs.push_back(&pack);
     for (const auto& check : pack.checks) {
+      if (opts.cancel != nullptr && opts.cancel->load(std::memory_order_relaxed)) {
+        report.cancelled = true;
+        break;
+      }
       if (only.empty() || only.count(check.id) != 0) report.results.push_back(run_check(pack, check, opts));
     }
+  }
+  if (report.cancelled) {
+    report.collectors = state_->runs;
+    report.duration_ms = ms_since(scan_start);
+    state_->reset();
+    return report;
   }
   // Describe the host from the same scan state (a check may already have read it).
   if (auto s = prepare_checked("SELECT * FROM system_info"); s) {
@@ -384,6 +401,9 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
   report.collectors = state_->runs;
   report.warnings = state_->warnings;
   report.duration_ms = ms_since(scan_start);
+  state_->skip = nullptr;
+  state_->cancel = nullptr;
+  state_->collector_budget = std::chrono::nanoseconds{0};
   return report;
 }
 

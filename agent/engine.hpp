@@ -2,6 +2,7 @@
 // as SQL over them, one verdict per check with the rows as its evidence.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -45,6 +46,8 @@ struct CollectorRun {
   std::size_t rows = 0;
   double duration_ms = 0;
   std::string error;  // empty when it succeeded
+  bool over_budget = false;  // it ran longer than ScanOptions::collector_budget (error says so)
+  bool skipped = false;      // not run: ScanOptions::skip_collectors named it (error says why)
 };
 
 // Limits on what policy SQL can make the agent hold (see Engine::create).
@@ -57,6 +60,17 @@ struct ScanOptions {
   std::size_t evidence_cap = 100;                  // rows kept per result
   std::size_t evidence_byte_cap = 1024 * 1024;     // bytes of values kept per result
   std::chrono::milliseconds check_timeout{10000};  // per SQL statement
+  // A collector that runs longer than this (0: no budget) is an error for the
+  // checks that read it: its rows are dropped and its CollectorRun says
+  // over_budget, so the daemon can quarantine it. A collector cannot be
+  // stopped half-way; its own reads and programs are capped.
+  std::chrono::nanoseconds collector_budget{0};
+  // Tables not to collect in this scan (the daemon's quarantine): table ->
+  // reason. Checks reading one end in error naming the reason.
+  std::map<std::string, std::string> skip_collectors;
+  // Set from another thread to stop the scan: the running statement is
+  // interrupted, no further check runs and ScanReport::cancelled is true.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ScanReport {
@@ -67,6 +81,7 @@ struct ScanReport {
   std::vector<CheckResult> results;
   std::vector<CollectorRun> collectors;
   std::vector<collectors::Warning> warnings;
+  bool cancelled = false;  // ScanOptions::cancel stopped it: the report is incomplete
   // The system_info row of the scanned host (columns and one row), read in
   // the same scan so it describes the same moment; empty if it failed.
   Evidence host_info;
@@ -112,7 +127,7 @@ class Engine {
 
  private:
   Result<sql::Statement> prepare_checked(std::string_view sql);
-  void begin_scan();
+  void begin_scan(const ScanOptions* opts = nullptr);
   CheckResult run_check(const PolicyPack& pack, const Check& check, const ScanOptions& opts);
   // False when the check does not apply or applies_when failed (r says which).
   bool check_applies(const PolicyPack& pack, const Check& check, const ScanOptions& opts, CheckResult& r);

@@ -332,4 +332,12 @@ std::string report_to_text(const ScanReport& report, const ReportMeta& meta, con
   return out.str();
 }
 
+json::object host_info_object(const Evidence& info) {
+  json::object o;
+  if (info.rows.empty()) return o;
+  for (std::size_t i = 0; i < info.columns.size() && i < info.rows[0].size(); ++i)
+    o[sanitize_utf8(info.columns[i])] = value_to_json(info.rows[0][i]);
+  return o;
+}
+
 }  // namespace vigil::agent

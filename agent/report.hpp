@@ -21,6 +21,9 @@ std::string report_to_text(const ScanReport& report, const ReportMeta& meta,
                            const ControlCatalog& catalog = ControlCatalog::builtin());
 
 boost::json::value value_to_json(const collectors::Value& v);
+// ReportMeta::host from the scan's system_info row (column -> value; empty
+// when the row could not be collected).
+boost::json::object host_info_object(const Evidence& info);
 // {"iso27001-2022": [...], "iso27001-2013": [...]} of a check.
 boost::json::object controls_to_json(const Check& c);
 // "2026-01-31T12:00:00.000Z" (UTC, milliseconds) of a Unix time in ms.

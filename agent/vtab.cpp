@@ -2,6 +2,7 @@
 #include "vtab.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <optional>
@@ -182,6 +183,15 @@ const CollectedTable& collect(VTab* t, std::vector<Value> args) {
   if (auto it = st.cache.find(key); it != st.cache.end()) return it->second;
 
   CollectedTable result;
+  if (st.skip != nullptr) {
+    if (auto skipped = st.skip->find(t->def->name); skipped != st.skip->end()) {
+      CollectorRun run{t->def->name, arg_text, 0, 0.0, "skipped: " + skipped->second};
+      run.skipped = true;
+      st.runs.push_back(run);
+      result.error = "collector " + key + " skipped: " + skipped->second;
+      return st.cache.emplace(key, std::move(result)).first->second;
+    }
+  }
   auto rows = std::make_shared<std::vector<Row>>();
   const auto start = std::chrono::steady_clock::now();
   std::string error;
@@ -199,7 +209,17 @@ const CollectedTable& collect(VTab* t, std::vector<Value> args) {
   }
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  bool over_budget = false;
+  if (error.empty() && st.collector_budget.count() > 0 &&
+      ms * 1e6 > static_cast<double>(st.collector_budget.count())) {
+    over_budget = true;
+    char text[96];
+    std::snprintf(text, sizeof text, "took %.1f ms, over its time budget of %.1f ms", ms,
+                  static_cast<double>(st.collector_budget.count()) / 1e6);
+    error = text;
+  }
   st.runs.push_back(CollectorRun{t->def->name, arg_text, error.empty() ? rows->size() : 0, ms, error});
+  st.runs.back().over_budget = over_budget;
   if (error.empty())
     result.rows = std::move(rows);
   else

@@ -35,12 +35,19 @@ struct ScanState {
   bool declaring = false;
   // Deadline for the statement running now (progress handler).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // From the scan's options (engine.hpp ScanOptions); none outside a scan.
+  std::chrono::nanoseconds collector_budget{0};
+  const std::map<std::string, std::string>* skip = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
 
   void reset() {
     cache.clear();
     runs.clear();
     warnings.clear();
     tables_read.clear();
+    collector_budget = std::chrono::nanoseconds{0};
+    skip = nullptr;
+    cancel = nullptr;
   }
 };
 

@@ -26,14 +26,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-boost::json::object host_object(const vigil::agent::Evidence& info) {
-  boost::json::object o;
-  if (info.rows.empty()) return o;
-  for (std::size_t i = 0; i < info.columns.size() && i < info.rows[0].size(); ++i)
-    o[info.columns[i]] = vigil::agent::value_to_json(info.rows[0][i]);
-  return o;
-}
-
 void print_rate(const char* what, int n, double secs) {
   std::printf("  %-52s %8.0f /s  (%d in %.2f s)\n", what, n / secs, n, secs);
 }
@@ -70,7 +62,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const ScanReport report = (*engine)->scan(packs);
-  const ReportMeta meta{"bench", host_object(report.host_info)};
+  const ReportMeta meta{"bench", vigil::agent::host_info_object(report.host_info)};
   std::size_t rows = 0;
   for (const auto& r : report.results) rows += r.evidence.rows.size();
   auto key = crypto::HostKey::generate();

@@ -4,16 +4,12 @@
 #include "config.hpp"
 
 #include <arpa/inet.h>
-#include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <charconv>
-#include <functional>
-#include <limits>
 #include <optional>
-#include <vector>
 
 #include "file_io.hpp"
+#include "yaml_reader.hpp"
 
 namespace vigil::store {
 namespace {
@@ -21,57 +17,7 @@ namespace {
 // A configuration file is a few hundred bytes; a megabyte is a mistake.
 constexpr std::size_t kMaxConfigBytes = 1024u * 1024u;
 
-class Parser {
- public:
-  explicit Parser(const std::string& where) : where_(where) {}
-
-  Error fail(const YAML::Node& node, const std::string& key, const std::string& reason) const {
-    // yaml-cpp's marks count lines from 0.
-    const int line = node.Mark().is_null() ? 0 : node.Mark().line + 1;
-    return make_error(Errc::invalid, where_ + ":" + std::to_string(line) + ": " + key + ": " + reason);
-  }
-
-  Result<std::string> text(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar()) return fail(n, key, "expected a string");
-    return n.Scalar();
-  }
-
-  Result<std::uint64_t> integer(const YAML::Node& n, const std::string& key, std::uint64_t min,
-                                std::uint64_t max) const {
-    if (!n.IsScalar()) return fail(n, key, "expected a number");
-    const std::string& s = n.Scalar();
-    std::uint64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc() || end != s.data() + s.size())
-      return fail(n, key, "'" + s + "' is not a whole number");
-    if (v < min || v > max)
-      return fail(n, key,
-                  std::to_string(v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
-    return v;
-  }
-
-  // Calls fn(name, value) for each entry of a mapping; refuses anything else.
-  using Entry = std::function<Status(const std::string&, const YAML::Node&)>;
-  Status each(const YAML::Node& map, const std::string& key, const Entry& fn) const {
-    if (!map.IsMap()) return fail(map, key.empty() ? "(top level)" : key, "expected a mapping");
-    std::vector<std::string> seen;
-    for (const auto& kv : map) {
-      if (!kv.first.IsScalar()) return fail(kv.first, key, "keys must be strings");
-      const std::string name = kv.first.Scalar();
-      // yaml-cpp keeps both of a repeated key; which one wins would be a guess.
-      if (std::find(seen.begin(), seen.end(), name) != seen.end())
-        return fail(kv.first, key.empty() ? name : key + "." + name, "repeated key");
-      seen.push_back(name);
-      if (Status s = fn(key.empty() ? name : key + "." + name, kv.second); !s.ok()) return s;
-    }
-    return {};
-  }
-
-  Error unknown(const YAML::Node& n, const std::string& key) const { return fail(n, key, "unknown key"); }
-
- private:
-  std::string where_;
-};
+using Parser = YamlReader;
 
 Status parse_listen(const Parser& p, const YAML::Node& n, StoreConfig& c) {
   auto s = p.text(n, "listen");

@@ -2,7 +2,10 @@
 #include "engine.hpp"
 
 #include <catch2/catch.hpp>
+#include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -323,4 +326,81 @@ TEST_CASE("deb_version_cmp orders versions as dpkg does", "[engine]") {
     REQUIRE(q.ok());
     CHECK(std::get<std::int64_t>(q->rows.rows[0][0]) == c.expect);
   }
+}
+
+namespace {
+
+// Takes at least 30 ms: over a 5 ms budget whatever the machine's speed.
+TableDef slow_table() {
+  return {"test_slow",
+          "sleeps 30 ms, then one row",
+          {{"x", ColumnType::integer, "x"}},
+          [](CollectContext&, std::vector<Row>& rows) -> vigil::Status {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            rows.push_back({int_value(1)});
+            return {};
+          }};
+}
+VIGIL_REGISTER_TABLE(slow_table());
+
+}  // namespace
+
+TEST_CASE("a collector over its time budget is an error for its checks, and says so", "[engine][budget]") {
+  Fixture f;
+  const std::vector<PolicyPack> packs{pack_of({make_check("slow", "SELECT x, 1 AS compliant FROM test_slow"),
+                                               make_check("fast", "SELECT n, 1 AS compliant FROM test_numbers")})};
+  REQUIRE(f.engine->validate(packs[0]).ok());
+  ScanOptions opts;
+  opts.collector_budget = std::chrono::milliseconds(5);
+  auto r = f.engine->scan(packs, opts);
+  const auto& slow = result(r, "slow");
+  CHECK(slow.verdict == Verdict::error);
+  CHECK_THAT(slow.message, Catch::Contains("collector test_slow failed: took") &&
+                               Catch::Contains("over its time budget of 5.0 ms"));
+  CHECK(slow.evidence.rows.empty());
+  bool slow_over = false, numbers_over = true;
+  for (const auto& run : r.collectors) {
+    if (run.table == "test_slow") slow_over = run.over_budget;
+    if (run.table == "test_numbers") numbers_over = run.over_budget;
+  }
+  CHECK(slow_over);
+  CHECK_FALSE(numbers_over);
+  // Without a budget the same collector passes.
+  auto unbounded = f.engine->scan(packs);
+  CHECK(result(unbounded, "slow").verdict == Verdict::pass);
+}
+
+TEST_CASE("a skipped collector is not run and its checks end in error with the reason", "[engine][budget]") {
+  Fixture f;
+  const std::vector<PolicyPack> packs{pack_of({make_check("numbers", "SELECT n, 1 AS compliant FROM test_numbers"),
+                                               make_check("echo", "SELECT upper, 1 AS compliant FROM test_echo('a')")})};
+  REQUIRE(f.engine->validate(packs[0]).ok());
+  ScanOptions opts;
+  opts.skip_collectors["test_numbers"] = "quarantined until tomorrow";
+  g_numbers_calls = 0;
+  auto r = f.engine->scan(packs, opts);
+  CHECK(g_numbers_calls == 0);
+  CHECK(result(r, "numbers").verdict == Verdict::error);
+  CHECK_THAT(result(r, "numbers").message,
+             Catch::Contains("collector test_numbers skipped: quarantined until tomorrow"));
+  CHECK(result(r, "echo").verdict == Verdict::pass);
+  REQUIRE_FALSE(r.collectors.empty());
+  CHECK(r.collectors[0].skipped);
+}
+
+TEST_CASE("a cancelled scan stops before its next check and says it is incomplete", "[engine][budget]") {
+  Fixture f;
+  const std::vector<PolicyPack> packs{pack_of({make_check("a", "SELECT n, 1 AS compliant FROM test_numbers"),
+                                               make_check("b", "SELECT n, 1 AS compliant FROM test_numbers")})};
+  REQUIRE(f.engine->validate(packs[0]).ok());
+  std::atomic<bool> cancel{true};
+  ScanOptions opts;
+  opts.cancel = &cancel;
+  auto r = f.engine->scan(packs, opts);
+  CHECK(r.cancelled);
+  CHECK(r.results.empty());
+  cancel = false;
+  auto again = f.engine->scan(packs, opts);
+  CHECK_FALSE(again.cancelled);
+  CHECK(again.results.size() == 2);
 }
