@@ -1,7 +1,10 @@
 // The libcurl client behind HttpTransport (see http_client.hpp).
 #include "http_client.hpp"
 
+// Types and constants only: the functions come from dlopen (see Curl below).
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cctype>
@@ -20,11 +23,76 @@ namespace {
 // batch is nothing beside a batch that is refused as a broken pipe forever.
 constexpr std::size_t kExpectContinueBytes = 1024;
 
+// libcurl is opened when the first client is made, not linked: its
+// dependencies (GnuTLS, Kerberos, LDAP, SSH, RTMP...: 28 shared libraries on
+// Debian 12) cost every `vigil scan` and the idle daemon 4.6 MB of RSS and
+// 4 ms of start-up for a library only enroll and ship use. systemd opens its
+// optional libraries the same way. The ABI is libcurl.so.4's, fixed since 2006.
+struct Curl {
+  CURLcode (*global_init)(long);
+  const char* (*easy_strerror)(CURLcode);
+  CURL* (*easy_init)();
+  void (*easy_cleanup)(CURL*);
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
+  CURLcode (*easy_perform)(CURL*);
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
+  curl_slist* (*slist_append)(curl_slist*, const char*);
+  void (*slist_free_all)(curl_slist*);
+  time_t (*getdate)(const char*, const time_t*);
+};
+
+template <typename F>
+bool resolve(void* lib, const char* name, F& out) {
+  void* sym = ::dlsym(lib, name);
+  if (sym == nullptr) return false;
+  out = reinterpret_cast<F>(sym);
+  return true;
+}
+
+// Loads libcurl.so.4 once per process; nullptr with the reason when it cannot.
+const Curl* load_curl(std::string* why) {
+  static std::once_flag once;
+  static Curl api{};
+  static const Curl* loaded = nullptr;
+  static std::string error;
+  std::call_once(once, [] {
+    void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* e = ::dlerror();
+      error = std::string("libcurl.so.4 could not be loaded (") + (e != nullptr ? e : "?") +
+              "); enroll and ship need Debian's libcurl4 package";
+      return;
+    }
+    const bool ok = resolve(lib, "curl_global_init", api.global_init) &&
+                    resolve(lib, "curl_easy_strerror", api.easy_strerror) &&
+                    resolve(lib, "curl_easy_init", api.easy_init) &&
+                    resolve(lib, "curl_easy_cleanup", api.easy_cleanup) &&
+                    resolve(lib, "curl_easy_setopt", api.easy_setopt) &&
+                    resolve(lib, "curl_easy_perform", api.easy_perform) &&
+                    resolve(lib, "curl_easy_getinfo", api.easy_getinfo) &&
+                    resolve(lib, "curl_slist_append", api.slist_append) &&
+                    resolve(lib, "curl_slist_free_all", api.slist_free_all) &&
+                    resolve(lib, "curl_getdate", api.getdate);
+    if (!ok) {
+      error = "libcurl.so.4 lacks a function this build uses (it is older than 7.85)";
+      return;  // the library stays open: nothing else is lost by it
+    }
+    loaded = &api;
+  });
+  if (loaded == nullptr && why != nullptr) *why = error;
+  return loaded;
+}
+
+// Only called once global_init() succeeded (every handle is made after it).
+const Curl& curl() {
+  return *load_curl(nullptr);
+}
+
 struct CurlEasyFree {
-  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+  void operator()(CURL* h) const noexcept { curl().easy_cleanup(h); }
 };
 struct CurlSlistFree {
-  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const noexcept { curl().slist_free_all(l); }
 };
 using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyFree>;
 using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistFree>;
@@ -33,9 +101,12 @@ using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistFree>;
 Status global_init() {
   static std::once_flag once;
   static CURLcode rc = CURLE_OK;
-  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::string why;
+  const Curl* api = load_curl(&why);
+  if (api == nullptr) return make_error(Errc::internal, why);
+  std::call_once(once, [api] { rc = api->global_init(CURL_GLOBAL_DEFAULT); });
   if (rc != CURLE_OK)
-    return make_error(Errc::internal, std::string("libcurl could not initialise: ") + curl_easy_strerror(rc));
+    return make_error(Errc::internal, std::string("libcurl could not initialise: ") + api->easy_strerror(rc));
   return {};
 }
 
@@ -149,12 +220,12 @@ struct HttpClient::Impl {
   }
 
   Status setup() {
-    easy.reset(curl_easy_init());
+    easy.reset(curl().easy_init());
     if (!easy) return make_error(Errc::internal, "libcurl could not make an easy handle");
     CURL* h = easy.get();
     CURLcode rc = CURLE_OK;
     auto set = [&](CURLoption o, auto v) {
-      if (rc == CURLE_OK) rc = curl_easy_setopt(h, o, v);
+      if (rc == CURLE_OK) rc = curl().easy_setopt(h, o, v);
     };
     set(CURLOPT_ERRORBUFFER, errbuf);
     set(CURLOPT_NOSIGNAL, 1L);
@@ -187,13 +258,13 @@ struct HttpClient::Impl {
     set(CURLOPT_HEADERFUNCTION, &Impl::on_header);
     set(CURLOPT_HEADERDATA, static_cast<void*>(this));
     if (rc != CURLE_OK)
-      return make_error(Errc::internal, std::string("libcurl refused an option: ") + curl_easy_strerror(rc));
+      return make_error(Errc::internal, std::string("libcurl refused an option: ") + curl().easy_strerror(rc));
     return {};
   }
 
   // What failed, in words a person can act on.
   Error transfer_error(CURLcode rc, const std::string& url) const {
-    const std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl_easy_strerror(rc);
+    const std::string detail = errbuf[0] != '\0' ? std::string(errbuf) : curl().easy_strerror(rc);
     switch (rc) {
       case CURLE_PEER_FAILED_VERIFICATION:
         return make_error(Errc::invalid, url + ": certificate verify failed: " + detail);
@@ -240,7 +311,7 @@ struct HttpClient::Impl {
     CurlSlistPtr list;
     for (const auto& [name, value] : headers) {
       const std::string line = name + ": " + value;
-      curl_slist* next = curl_slist_append(list.get(), line.c_str());
+      curl_slist* next = curl().slist_append(list.get(), line.c_str());
       if (next == nullptr) return make_error(Errc::internal, "libcurl could not add a header");
       (void)list.release();  // now owned by next, the same list
       list.reset(next);
@@ -253,31 +324,31 @@ struct HttpClient::Impl {
       // body is sent (vigil-store answers 100 at once; docs/store-api.md,
       // Limits). Small bodies go out with the header and need no round trip.
       const char* expect = body->size() > kExpectContinueBytes ? "Expect: 100-continue" : "Expect:";
-      curl_slist* next = curl_slist_append(list.get(), expect);
+      curl_slist* next = curl().slist_append(list.get(), expect);
       if (next == nullptr) return make_error(Errc::internal, "libcurl could not add a header");
       (void)list.release();
       list.reset(next);
     }
-    CURLcode rc = curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
+    CURLcode rc = curl().easy_setopt(h, CURLOPT_URL, url.c_str());
+    if (rc == CURLE_OK) rc = curl().easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
     if (body) {
-      if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_POST, 1L);
-      if (rc == CURLE_OK) rc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->empty() ? "" : body->data());
+      if (rc == CURLE_OK) rc = curl().easy_setopt(h, CURLOPT_POST, 1L);
+      if (rc == CURLE_OK) rc = curl().easy_setopt(h, CURLOPT_POSTFIELDS, body->empty() ? "" : body->data());
       if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+        rc = curl().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
     } else if (rc == CURLE_OK) {
-      rc = curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+      rc = curl().easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
-    if (rc == CURLE_OK && !method.empty()) rc = curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-    if (rc != CURLE_OK) return make_error(Errc::internal, url + ": " + curl_easy_strerror(rc));
-    rc = curl_easy_perform(h);
+    if (rc == CURLE_OK && !method.empty()) rc = curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (rc != CURLE_OK) return make_error(Errc::internal, url + ": " + curl().easy_strerror(rc));
+    rc = curl().easy_perform(h);
     // The header list and the method die with this call: libcurl must not
     // keep pointing at them (the handle is reused for the next request).
-    (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
-    (void)curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<char*>(nullptr));
+    (void)curl().easy_setopt(h, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+    (void)curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, static_cast<char*>(nullptr));
     if (rc != CURLE_OK) return transfer_error(rc, url);
     long status = 0;
-    (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    (void)curl().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     response.status = status;
     return std::move(response);
   }
@@ -339,7 +410,9 @@ std::optional<std::int64_t> parse_retry_after(std::string_view value, std::int64
   // An HTTP-date in any of the three forms RFC 9110 makes recipients accept
   // (IMF-fixdate, RFC 850, asctime); curl_getdate reads all of them.
   const std::string text(v);
-  const time_t t = curl_getdate(text.c_str(), nullptr);
+  const Curl* api = load_curl(nullptr);
+  if (api == nullptr) return std::nullopt;
+  const time_t t = api->getdate(text.c_str(), nullptr);
   if (t == -1) return std::nullopt;
   return std::max<std::int64_t>(0, static_cast<std::int64_t>(t) - now_s);
 }
