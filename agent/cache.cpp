@@ -12,6 +12,7 @@
 #include <cstring>
 #include <variant>
 
+#include "file_io.hpp"
 #include "strings.hpp"
 #include "unique_fd.hpp"
 
@@ -41,7 +42,10 @@ Status create_db_file(const std::string& path) {
     return make_error(Errc::io, path + ": cannot create the evidence cache: " + errno_text(errno));
   }
   if (::fchmod(fd.get(), 0600) != 0) return make_error(Errc::io, path + ": chmod 0600: " + errno_text(errno));
-  return {};
+  // Root recording into the service user's state directory: the file is the
+  // service's (SQLite, as root, gives -wal and -shm the database's owner).
+  const auto slash = path.rfind('/');
+  return adopt_directory_owner(fd.get(), slash == std::string::npos ? "." : path.substr(0, slash), path);
 }
 
 // Looks at the file before SQLite does: SQLite would treat some damage as

@@ -83,7 +83,8 @@ Result<Enrollment> parse_enrollment(std::string_view text, const std::string& wh
 }
 
 Status save_enrollment(const std::string& state_dir, const Enrollment& e) {
-  return write_file_atomic(state_dir + "/" + kEnrollmentFile, enrollment_to_json(e), 0644);
+  return write_file_atomic(state_dir + "/" + kEnrollmentFile, enrollment_to_json(e), 0644, Replace::allow,
+                           Owner::directory);
 }
 
 Result<Enrollment> load_enrollment(const std::string& state_dir) {

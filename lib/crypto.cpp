@@ -306,7 +306,7 @@ Result<std::string> HostKey::private_pem() const {
 Status save_private_key(const HostKey& key, const std::string& path) {
   auto pem = key.private_pem();
   if (!pem) return pem.error();
-  Status s = write_file_atomic(path, *pem, 0600, Replace::refuse);
+  Status s = write_file_atomic(path, *pem, 0600, Replace::refuse, Owner::directory);
   OPENSSL_cleanse(pem->data(), pem->size());
   return s;
 }
@@ -336,7 +336,7 @@ Result<HostKey> load_private_key(const std::string& path) {
 Status save_public_key(const PublicKey& key, const std::string& path) {
   const std::string pem = key.pem();
   if (pem.empty()) return make_error(Errc::internal, path + ": cannot encode the public key");
-  return write_file_atomic(path, pem, 0644, Replace::allow);
+  return write_file_atomic(path, pem, 0644, Replace::allow, Owner::directory);
 }
 
 Result<PublicKey> load_public_key(const std::string& path) {

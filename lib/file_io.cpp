@@ -96,7 +96,18 @@ Result<std::string> read_file(const std::string& path, const ReadOptions& opts, 
   return out;
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode, Replace replace) {
+Status adopt_directory_owner(int fd, const std::string& dir, const std::string& what) {
+  if (::geteuid() != 0) return {};
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return make_error(Errc::io, sys_error(dir + ": stat", errno));
+  if (st.st_uid == 0) return {};
+  if (::fchown(fd, st.st_uid, st.st_gid) != 0)
+    return make_error(Errc::io, sys_error(what + ": chown to the owner of " + dir, errno));
+  return {};
+}
+
+Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode, Replace replace,
+                         Owner owner) {
   static std::atomic<unsigned> counter{0};
   std::string tmp;
   UniqueFd fd;
@@ -114,6 +125,11 @@ Status write_file_atomic(const std::string& path, std::string_view data, unsigne
   };
   if (::fchmod(fd.get(), static_cast<mode_t>(mode & 07777u)) != 0)
     return fail(make_error(Errc::io, sys_error(tmp + ": fchmod " + mode_octal(mode), errno)));
+  if (owner == Owner::directory) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+    if (Status s = adopt_directory_owner(fd.get(), dir, tmp); !s.ok()) return fail(s.error());
+  }
   if (Status s = write_all(fd.get(), data, tmp); !s.ok()) return fail(s.error());
   if (::fsync(fd.get()) != 0) return fail(make_error(Errc::io, sys_error(tmp + ": fsync", errno)));
   if (::close(fd.release()) != 0) return fail(make_error(Errc::io, sys_error(tmp + ": close", errno)));

@@ -31,10 +31,19 @@ Result<std::string> read_file(const std::string& path, const ReadOptions& opts, 
 
 enum class Replace { allow, refuse };
 
+// Who owns a file written by root. The agent's state directory belongs to
+// its service user: a file root writes there (an admin's `vigil scan` or
+// `vigil enroll`) must belong to that user too, or the daemon can no longer
+// read its own key or open its cache.
+enum class Owner { process, directory };
+// When running as root and dir's owner is not root: give fd to dir's owner
+// and group. Otherwise nothing.
+Status adopt_directory_owner(int fd, const std::string& dir, const std::string& what);
+
 // Writes data to path atomically with the given mode (applied with fchmod,
 // so the umask cannot widen or narrow it). Replace::refuse fails with
 // Errc::invalid when path exists (checked atomically by the rename itself).
 Status write_file_atomic(const std::string& path, std::string_view data, unsigned mode,
-                         Replace replace = Replace::allow);
+                         Replace replace = Replace::allow, Owner owner = Owner::process);
 
 }  // namespace vigil

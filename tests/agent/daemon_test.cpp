@@ -19,6 +19,8 @@
 #include "daemon.hpp"
 #include "daemon_config.hpp"
 #include "daemon_state.hpp"
+#include "enrollment.hpp"
+#include "file_io.hpp"
 #include "sd_notify.hpp"
 #include "test_support.hpp"
 #include "unique_fd.hpp"
@@ -471,4 +473,51 @@ TEST_CASE("scan job: records, quarantines a collector over budget, skips it next
   auto status = cache->status();
   REQUIRE(status);
   CHECK(status->last_sequence == 3);
+}
+
+TEST_CASE("root recording into the service user's state directory leaves the files to that user",
+          "[daemon][owner]") {
+  if (::geteuid() != 0) {
+    WARN("not root: ownership cannot be tested here (CI runs as root)");
+    return;
+  }
+  test::TempDir dir;
+  const std::string state = dir.path() + "/state";
+  REQUIRE(::mkdir(state.c_str(), 0700) == 0);
+  const uid_t service_uid = 4242;
+  const gid_t service_gid = 4343;
+  REQUIRE(::chown(state.c_str(), service_uid, service_gid) == 0);
+  LoadedConfig loaded;
+  loaded.config = default_daemon_config();
+  loaded.config.root = test::fixture_host("debian12-stock");
+  loaded.config.state_dir = state;
+  loaded.config.schedules = {{"quick", {"inline"}, 600s, 0s}};
+  PolicyPack pack;
+  pack.id = "owner-test";
+  pack.source = "owner-test.yaml";
+  pack.checks = {check_of("plain", "SELECT 1 AS x, 1 AS compliant")};
+  loaded.packs = {{pack}};
+  std::mutex write_mutex;
+  auto r = run_scan_job(loaded, 0, {}, 1'800'000'000'000, nullptr, write_mutex);
+  INFO(r.error);
+  REQUIRE(r.sequence);
+  Enrollment e;
+  e.store = "https://store.example";
+  e.host_id = "h-1";
+  e.key_id = "k";
+  e.host = "x";
+  e.enrolled_at = "2026-12-01T00:00:00Z";
+  REQUIRE(save_enrollment(state, e).ok());
+  for (const char* name : {"cache.db", "host-key.pem", "host-key.pub.pem", "enrollment.json"}) {
+    INFO(name);
+    struct stat st{};
+    REQUIRE(::stat((state + "/" + name).c_str(), &st) == 0);
+    CHECK(st.st_uid == service_uid);
+    CHECK(st.st_gid == service_gid);
+  }
+  // Elsewhere root's files stay root's.
+  REQUIRE(write_file_atomic(dir.path() + "/plain.txt", "x", 0644).ok());
+  struct stat plain{};
+  REQUIRE(::stat((dir.path() + "/plain.txt").c_str(), &plain) == 0);
+  CHECK(plain.st_uid == 0);
 }
