@@ -45,7 +45,8 @@ Status create_db_file(const std::string& path) {
   // Root recording into the service user's state directory: the file is the
   // service's (SQLite, as root, gives -wal and -shm the database's owner).
   const auto slash = path.rfind('/');
-  return adopt_directory_owner(fd.get(), slash == std::string::npos ? "." : path.substr(0, slash), path);
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  return adopt_directory_owner(fd.get(), dir, path);
 }
 
 // Looks at the file before SQLite does: SQLite would treat some damage as

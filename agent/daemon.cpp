@@ -246,7 +246,16 @@ class Daemon {
     for (std::size_t i = 0; i < state_.schedules.size(); ++i)
       if (!soonest || state_.schedules[i].next_scan_ms < state_.schedules[*soonest].next_scan_ms) soonest = i;
     if (!soonest) return;
-    const std::int64_t delay = std::max<std::int64_t>(0, state_.schedules[*soonest].next_scan_ms - wall_ms());
+    const std::int64_t now = wall_ms();
+    // The wall clock may have stepped back (a board without an RTC before
+    // NTP): no schedule waits longer than one interval and splay from now.
+    for (auto& st : state_.schedules) {
+      if (const ScheduleConfig* sc = schedule_config(st.name)) {
+        const std::int64_t latest = now + interval_ms(*sc) + std::chrono::duration_cast<std::chrono::milliseconds>(sc->splay).count();
+        if (st.next_scan_ms > latest) st.next_scan_ms = latest;
+      }
+    }
+    const std::int64_t delay = std::max<std::int64_t>(0, state_.schedules[*soonest].next_scan_ms - now);
     scan_timer_.expires_after(std::chrono::milliseconds(delay));
     scan_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
@@ -268,6 +277,9 @@ class Daemon {
 
   void start_scan(std::size_t i) {
     scanning_ = true;
+    scan_started_ms_ = wall_ms();
+    scan_name_ = state_.schedules[i].name;
+    stuck_reported_ = false;
     const auto loaded = loaded_;  // the scan keeps its configuration and packs alive through a reload
     const std::string name = state_.schedules[i].name;
     log::write(log::Level::info, "scan-start", {{"schedule", name}});
@@ -326,8 +338,17 @@ class Daemon {
     if (stopping_) return maybe_stop();
     notify(notify_status(status_text()));
     arm_scan_timer();
-    // Fresh evidence goes out now rather than at the next ship interval.
-    if (r.sequence && loaded_->config.store.ship && !shipping_) arm_ship_timer(std::chrono::milliseconds(0));
+    // Fresh evidence goes out now rather than at the next ship interval
+    // (after a drain in progress, and not before a backoff or Retry-After).
+    if (r.sequence && loaded_->config.store.ship) ship_soon();
+  }
+
+  void ship_soon() {
+    if (shipping_) {
+      ship_again_ = true;
+      return;
+    }
+    arm_ship_timer(std::chrono::milliseconds(std::max<std::int64_t>(0, ship_not_before_ms_ - wall_ms())));
   }
 
   const ScheduleConfig* schedule_config(const std::string& name) const {
@@ -391,7 +412,17 @@ class Daemon {
       save_state();
       return maybe_stop();
     }
-    arm_ship_timer(r.retry_after ? *r.retry_after : interval);
+    ship_not_before_ms_ = r.retry_after ? wall_ms() + r.retry_after->count() : 0;
+    if (r.retry_after) {
+      ship_again_ = false;
+      arm_ship_timer(*r.retry_after);
+    } else if (ship_again_ && r.ok) {
+      ship_again_ = false;
+      arm_ship_timer(std::chrono::milliseconds(0));
+    } else {
+      ship_again_ = false;
+      arm_ship_timer(interval);
+    }
     save_state();
     notify(notify_status(status_text()));
   }
@@ -412,7 +443,14 @@ class Daemon {
 
   void reload() {
     notify("RELOADING=1");
-    auto fresh = load_config_and_policies(opts_);
+    // Running from a file, a file that went missing is an error, not a
+    // silent switch to the built-in defaults.
+    DaemonOptions o = opts_;
+    if (!loaded_->config.source.empty()) o.config_given = true;
+    auto fresh = load_config_and_policies(o);
+    if (fresh && (*fresh)->config.state_dir != loaded_->config.state_dir)
+      fresh = make_error(Errc::invalid, "state_dir cannot change on a reload (" + loaded_->config.state_dir +
+                                            " -> " + (*fresh)->config.state_dir + "); restart the daemon");
     if (!fresh) {
       log::write(log::Level::error, "reload-refused",
                  {{"reason", fresh.error().message}, {"keeping", loaded_->config.source}});
@@ -425,8 +463,10 @@ class Daemon {
     previous_.reset();
     reconcile_schedules(wall_ms());
     arm_scan_timer();
-    if (!shipping_) arm_ship_timer(std::chrono::milliseconds(0));
-    if (!loaded_->config.store.ship) ship_timer_.cancel();
+    if (loaded_->config.store.ship)
+      ship_soon();
+    else
+      arm_ship_timer(std::chrono::milliseconds(0));  // cancels it
     save_state();
     log::write(log::Level::info, "reloaded",
                {{"config", loaded_->config.source}, {"schedules", std::to_string(loaded_->config.schedules.size())}});
@@ -477,8 +517,24 @@ class Daemon {
 
   // ---- systemd and state ----------------------------------------------------------
 
+  // A scan running longer than its schedule's interval is stuck in a
+  // collector (a hung network filesystem, say): the loop is alive but the
+  // agent no longer works, so systemd's watchdog is left to restart it.
+  bool scan_stuck() {
+    if (!scanning_) return false;
+    const ScheduleConfig* sc = schedule_config(scan_name_);
+    const std::int64_t limit = sc != nullptr ? interval_ms(*sc) : 3'600'000;
+    if (wall_ms() - scan_started_ms_ <= limit) return false;
+    if (!stuck_reported_) {
+      stuck_reported_ = true;
+      log::write(log::Level::error, "scan-stuck",
+                 {{"schedule", scan_name_}, {"since", format_utc(scan_started_ms_)}, {"watchdog", "no longer fed"}});
+    }
+    return true;
+  }
+
   void arm_watchdog() {
-    notify("WATCHDOG=1");
+    if (!scan_stuck()) notify("WATCHDOG=1");
     watchdog_timer_.expires_after(*notifier_.watchdog_period());
     watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
@@ -527,14 +583,20 @@ class Daemon {
   asio::io_context io_{1};
   asio::signal_set signals_;
   asio::steady_timer scan_timer_, ship_timer_, watchdog_timer_, stop_timer_;
-  asio::thread_pool scan_pool_{1};
-  asio::thread_pool ship_pool_{1};
   ShipContext ship_;  // used on ship_pool_ only
   std::atomic<bool> cancel_{false};
   std::mutex write_mutex_;
   bool scanning_ = false, shipping_ = false, stopping_ = false, abandoned_ = false;
-  bool notify_failed_ = false, state_failed_ = false;
+  bool notify_failed_ = false, state_failed_ = false, stuck_reported_ = false;
+  bool ship_again_ = false;            // a scan was recorded while a drain ran
+  std::int64_t ship_not_before_ms_ = 0;  // backoff or the store's Retry-After
+  std::int64_t scan_started_ms_ = 0;
+  std::string scan_name_;
   std::string last_ship_problem_;
+  // Last, so they are destroyed (and joined) first, before anything their
+  // jobs use, whatever way the loop ended.
+  asio::thread_pool scan_pool_{1};
+  asio::thread_pool ship_pool_{1};
 };
 
 }  // namespace
@@ -568,7 +630,9 @@ Result<std::shared_ptr<const LoadedConfig>> load_config_and_policies(const Daemo
 std::int64_t first_due_ms(std::optional<std::int64_t> last_scan_ms, const ScheduleConfig& s, std::int64_t now_ms,
                           const RandomUpTo& random) {
   if (last_scan_ms) {
-    const std::int64_t due = *last_scan_ms + interval_ms(s) + splay_ms(s, random);
+    // A last scan "in the future" means the clock stepped back: count from now.
+    const std::int64_t last = std::min(*last_scan_ms, now_ms);
+    const std::int64_t due = last + interval_ms(s) + splay_ms(s, random);
     if (due > now_ms) return due;
   }
   return now_ms + splay_ms(s, random);

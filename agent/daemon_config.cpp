@@ -49,7 +49,7 @@ class ConfigParser {
     });
     if (!st.ok()) return st.error();
     if (schedules_given && c.schedules.empty())
-      return make_error(Errc::invalid, p_.where() + ": schedules: at least one schedule is needed");
+      return p_.fail(root["schedules"], "schedules", "at least one schedule is needed");
     return c;
   }
 
@@ -219,7 +219,8 @@ class ConfigParser {
       if (key == "store.pin") {
         auto t = p_.text(v, key);
         if (!t) return t.error();
-        if (t->rfind("sha256//", 0) != 0) return p_.fail(v, key, "a pin is sha256//BASE64 (several joined by ';')");
+        if (t->rfind("sha256//", 0) != 0 || t->size() <= 8)
+          return p_.fail(v, key, "a pin is sha256//BASE64 (several joined by ';')");
         s.tls.pinned_public_key = *t;
         return {};
       }

@@ -159,7 +159,8 @@ Result<DaemonState> parse_daemon_state(std::string_view text, const std::string&
 }
 
 Status save_daemon_state(const std::string& state_dir, const DaemonState& s) {
-  return write_file_atomic(state_dir + "/" + kDaemonStateFile, daemon_state_to_json(s), 0600);
+  return write_file_atomic(state_dir + "/" + kDaemonStateFile, daemon_state_to_json(s), 0600, Replace::allow,
+                           Owner::directory);
 }
 
 Result<DaemonState> load_daemon_state(const std::string& state_dir) {

@@ -380,6 +380,8 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
       if (only.empty() || only.count(check.id) != 0) report.results.push_back(run_check(pack, check, opts));
     }
   }
+  // A cancel that came during the last check cut it short too.
+  if (opts.cancel != nullptr && opts.cancel->load(std::memory_order_relaxed)) report.cancelled = true;
   if (report.cancelled) {
     report.collectors = state_->runs;
     report.duration_ms = ms_since(scan_start);
@@ -398,6 +400,8 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
     else
       state_->warnings.push_back({"system_info", report.root, "host description failed: " + out.error});
   }
+  // ...and one during the host description leaves it empty: not a whole scan either.
+  if (opts.cancel != nullptr && opts.cancel->load(std::memory_order_relaxed)) report.cancelled = true;
   report.collectors = state_->runs;
   report.warnings = state_->warnings;
   report.duration_ms = ms_since(scan_start);

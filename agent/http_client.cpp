@@ -63,18 +63,22 @@ const Curl* load_curl(std::string* why) {
               "); enroll and ship need Debian's libcurl4 package";
       return;
     }
-    const bool ok = resolve(lib, "curl_global_init", api.global_init) &&
-                    resolve(lib, "curl_easy_strerror", api.easy_strerror) &&
-                    resolve(lib, "curl_easy_init", api.easy_init) &&
-                    resolve(lib, "curl_easy_cleanup", api.easy_cleanup) &&
-                    resolve(lib, "curl_easy_setopt", api.easy_setopt) &&
-                    resolve(lib, "curl_easy_perform", api.easy_perform) &&
-                    resolve(lib, "curl_easy_getinfo", api.easy_getinfo) &&
-                    resolve(lib, "curl_slist_append", api.slist_append) &&
-                    resolve(lib, "curl_slist_free_all", api.slist_free_all) &&
-                    resolve(lib, "curl_getdate", api.getdate);
-    if (!ok) {
-      error = "libcurl.so.4 lacks a function this build uses (it is older than 7.85)";
+    std::string missing;
+    auto need = [&](const char* name, auto& out) {
+      if (missing.empty() && !resolve(lib, name, out)) missing = name;
+    };
+    need("curl_global_init", api.global_init);
+    need("curl_easy_strerror", api.easy_strerror);
+    need("curl_easy_init", api.easy_init);
+    need("curl_easy_cleanup", api.easy_cleanup);
+    need("curl_easy_setopt", api.easy_setopt);
+    need("curl_easy_perform", api.easy_perform);
+    need("curl_easy_getinfo", api.easy_getinfo);
+    need("curl_slist_append", api.slist_append);
+    need("curl_slist_free_all", api.slist_free_all);
+    need("curl_getdate", api.getdate);
+    if (!missing.empty()) {
+      error = "libcurl.so.4 has no " + missing + " (not the libcurl this was built for)";
       return;  // the library stays open: nothing else is lost by it
     }
     loaded = &api;

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -44,7 +45,10 @@ Result<Notifier> Notifier::from_environment() {
       if (!p) return p.error();
       ours = *p == static_cast<std::uint64_t>(::getpid());
     }
-    if (ours && *us > 0) n.watchdog_period_ = std::chrono::microseconds(static_cast<std::int64_t>(*us / 2));
+    // Half the timeout, as sd_watchdog_enabled(3) advises, and never a busy loop.
+    constexpr std::uint64_t kMinPeriodUs = 50'000;
+    if (ours && *us > 0)
+      n.watchdog_period_ = std::chrono::microseconds(static_cast<std::int64_t>(std::max(*us / 2, kMinPeriodUs)));
   }
   if (!socket || socket->empty()) return n;
   const std::string& s = *socket;
@@ -66,8 +70,12 @@ Result<Notifier> Notifier::from_environment() {
 
 Status Notifier::send(std::string_view message) const {
   if (!fd_.valid()) return {};
-  const ssize_t sent = ::sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL,
+  // Never block the loop on a reader that is behind (a full datagram queue
+  // blocks a sender): the message is dropped and the caller says so.
+  const ssize_t sent = ::sendto(fd_.get(), message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                                 reinterpret_cast<const sockaddr*>(&addr_), addr_len_);
+  if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return make_error(Errc::timeout, "NOTIFY_SOCKET " + name_ + ": the receiver is not reading; message dropped");
   if (sent < 0) return make_error(Errc::io, "NOTIFY_SOCKET " + name_ + ": " + std::strerror(errno));
   if (static_cast<std::size_t>(sent) != message.size())
     return make_error(Errc::io, "NOTIFY_SOCKET " + name_ + ": short send");

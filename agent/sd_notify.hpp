@@ -31,11 +31,12 @@ class Notifier {
   const std::string& socket_name() const noexcept { return name_; }
 
   // Sends "KEY=VALUE\n..." as one datagram (READY=1, STATUS=..., WATCHDOG=1,
-  // RELOADING=1, STOPPING=1). Errc::io when the socket refuses it.
+  // RELOADING=1, STOPPING=1), without blocking: Errc::timeout when the
+  // receiver's queue is full (the message is dropped), Errc::io otherwise.
   Status send(std::string_view message) const;
 
   // How often to send WATCHDOG=1: half of WATCHDOG_USEC, as sd_watchdog_enabled(3)
-  // advises; nullopt when systemd does not watch this process.
+  // advises (at least 50 ms); nullopt when systemd does not watch this process.
   std::optional<std::chrono::microseconds> watchdog_period() const noexcept { return watchdog_period_; }
 
  private:

@@ -210,13 +210,14 @@ const CollectedTable& collect(VTab* t, std::vector<Value> args) {
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   bool over_budget = false;
-  if (error.empty() && st.collector_budget.count() > 0 &&
-      ms * 1e6 > static_cast<double>(st.collector_budget.count())) {
+  // Slow and then failed (a program that timed out) counts too: it is the
+  // slow collector the quarantine is for. Its own error stays in the message.
+  if (st.collector_budget.count() > 0 && ms * 1e6 > static_cast<double>(st.collector_budget.count())) {
     over_budget = true;
     char text[96];
     std::snprintf(text, sizeof text, "took %.1f ms, over its time budget of %.1f ms", ms,
                   static_cast<double>(st.collector_budget.count()) / 1e6);
-    error = text;
+    error = error.empty() ? std::string(text) : std::string(text) + "; " + error;
   }
   st.runs.push_back(CollectorRun{t->def->name, arg_text, error.empty() ? rows->size() : 0, ms, error});
   st.runs.back().over_budget = over_budget;

@@ -404,3 +404,62 @@ TEST_CASE("a cancelled scan stops before its next check and says it is incomplet
   CHECK_FALSE(again.cancelled);
   CHECK(again.results.size() == 2);
 }
+
+namespace {
+
+std::atomic<bool>* g_cancel_from_collector = nullptr;
+
+// Sets the scan's cancel flag while it runs (SIGTERM during the last check).
+TableDef cancelling_table() {
+  return {"test_cancels",
+          "cancels the scan that reads it",
+          {{"x", ColumnType::integer, "x"}},
+          [](CollectContext&, std::vector<Row>& rows) -> vigil::Status {
+            if (g_cancel_from_collector != nullptr) g_cancel_from_collector->store(true);
+            rows.push_back({int_value(1)});
+            return {};
+          }};
+}
+VIGIL_REGISTER_TABLE(cancelling_table());
+
+// Slow and then failing, like a program that ran into its timeout.
+TableDef slow_failing_table() {
+  return {"test_slow_fails",
+          "sleeps 30 ms, then fails",
+          {{"x", ColumnType::integer, "x"}},
+          [](CollectContext&, std::vector<Row>&) -> vigil::Status {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            return vigil::make_error(vigil::Errc::timeout, "/usr/sbin/nft: timed out");
+          }};
+}
+VIGIL_REGISTER_TABLE(slow_failing_table());
+
+}  // namespace
+
+TEST_CASE("a cancel during the last check still marks the scan cancelled", "[engine][budget]") {
+  Fixture f;
+  const std::vector<PolicyPack> packs{pack_of({make_check("a", "SELECT n, 1 AS compliant FROM test_numbers"),
+                                               make_check("last", "SELECT x, 1 AS compliant FROM test_cancels")})};
+  REQUIRE(f.engine->validate(packs[0]).ok());
+  std::atomic<bool> cancel{false};
+  g_cancel_from_collector = &cancel;
+  ScanOptions opts;
+  opts.cancel = &cancel;
+  auto r = f.engine->scan(packs, opts);
+  g_cancel_from_collector = nullptr;
+  CHECK(r.cancelled);
+}
+
+TEST_CASE("a collector that is slow and then fails is over budget too, its own error kept", "[engine][budget]") {
+  Fixture f;
+  const std::vector<PolicyPack> packs{pack_of({make_check("s", "SELECT x, 1 AS compliant FROM test_slow_fails")})};
+  REQUIRE(f.engine->validate(packs[0]).ok());
+  ScanOptions opts;
+  opts.collector_budget = std::chrono::milliseconds(5);
+  auto r = f.engine->scan(packs, opts);
+  CHECK(result(r, "s").verdict == Verdict::error);
+  CHECK_THAT(result(r, "s").message,
+             Catch::Contains("over its time budget of 5.0 ms") && Catch::Contains("/usr/sbin/nft: timed out"));
+  REQUIRE(r.collectors.size() >= 1);
+  CHECK(r.collectors[0].over_budget);
+}

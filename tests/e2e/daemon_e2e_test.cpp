@@ -7,9 +7,11 @@
 #include <sys/un.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -25,6 +27,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The notify socket, read on a thread of its own like systemd reads it (a
+// reader that falls behind would only make the daemon drop messages).
 class NotifySocket {
  public:
   explicit NotifySocket(std::string path) : path_(std::move(path)) {
@@ -34,29 +38,50 @@ class NotifySocket {
     REQUIRE(path_.size() < sizeof a.sun_path);
     std::memcpy(a.sun_path, path_.data(), path_.size());
     REQUIRE(::bind(fd_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    timeval tv{0, 200'000};
+    timeval tv{0, 100'000};
     ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    reader_ = std::thread([this] {
+      while (!done_) {
+        char buf[4096];
+        const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+        if (n <= 0) continue;
+        std::lock_guard<std::mutex> lock(mutex_);
+        seen_.emplace_back(buf, static_cast<std::size_t>(n));
+      }
+    });
   }
+  ~NotifySocket() {
+    done_ = true;
+    reader_.join();
+  }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
   const std::string& path() const { return path_; }
-  // Whether a message since the last mark() contains `part`, reading more
-  // until one does or about `wait` passes.
+  // Whether a message since the last mark() contains `part`, waiting for
+  // one at most about `wait`.
   bool wait_for(const std::string& part, std::chrono::seconds wait = 60s) {
-    for (std::size_t i = mark_; i < seen_.size(); ++i)
-      if (seen_[i].find(part) != std::string::npos) return true;
     const auto until = std::chrono::steady_clock::now() + wait;
-    while (std::chrono::steady_clock::now() < until) {
-      char buf[4096];
-      const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
-      if (n <= 0) continue;
-      const std::string m(buf, static_cast<std::size_t>(n));
-      seen_.push_back(m);
-      if (m.find(part) != std::string::npos) return true;
-    }
+    do {
+      if (count_since_mark(part) > 0) return true;
+      std::this_thread::sleep_for(20ms);
+    } while (std::chrono::steady_clock::now() < until);
     return false;
   }
+  // Messages since the last mark() that contain `part`.
+  std::size_t count_since_mark(const std::string& part) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::size_t n = 0;
+    for (std::size_t i = mark_; i < seen_.size(); ++i)
+      if (seen_[i].find(part) != std::string::npos) ++n;
+    return n;
+  }
   // Later waits look only at messages that arrive after this.
-  void mark() { mark_ = seen_.size(); }
-  std::string seen() const {
+  void mark() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    mark_ = seen_.size();
+  }
+  std::string seen() {
+    std::lock_guard<std::mutex> lock(mutex_);
     std::string all;
     for (const auto& m : seen_) all += "[" + m + "] ";
     return all;
@@ -65,8 +90,11 @@ class NotifySocket {
  private:
   std::string path_;
   UniqueFd fd_{::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+  std::mutex mutex_;
   std::vector<std::string> seen_;
   std::size_t mark_ = 0;
+  std::atomic<bool> done_{false};
+  std::thread reader_;
 };
 
 // The daemon under test: `vigil run --config F` with NOTIFY_SOCKET and a
@@ -159,6 +187,15 @@ TEST_CASE("vigil run: ready, scans, watchdog, reload refused and accepted, SIGTE
   CHECK_THAT(d.log(), Catch::Contains("reload-refused") && Catch::Contains("vigil.yaml:1: roots: unknown key"));
   CHECK(d.process().running());
 
+  // The state directory cannot move under a running daemon.
+  std::string moved = config_text(host, "quick", false);
+  moved.replace(moved.find("state_dir: ") + 11, host.state_dir().size(), dir.path() + "/elsewhere");
+  dir.write("vigil.yaml", moved);
+  notify.mark();
+  d.process().signal(SIGHUP);
+  REQUIRE(notify.wait_for("reload refused"));
+  CHECK_THAT(d.log(), Catch::Contains("state_dir cannot change on a reload"));
+
   // A good one: the new schedule (never ran, no splay) scans at once.
   dir.write("vigil.yaml", config_text(host, "renamed", false));
   d.process().signal(SIGHUP);
@@ -183,11 +220,17 @@ TEST_CASE("vigil run: ready, scans, watchdog, reload refused and accepted, SIGTE
   notify.mark();
   Daemon again(config, notify.path(), dir.path() + "/daemon2.log");
   REQUIRE(notify.wait_for("READY=1"));
-  again.process().signal(SIGTERM);
-  CHECK(again.process().wait_exit(30s) == 0);
   auto restarted = agent::load_daemon_state(host.state_dir());
   REQUIRE(restarted);
-  CHECK(recorded(*restarted, "renamed", 2));
+  CHECK_FALSE(restarted->stopped);
+  REQUIRE(schedule(*restarted, "renamed") != nullptr);
+  CHECK(schedule(*restarted, "renamed")->next_scan_ms >= *schedule(*restarted, "renamed")->last_scan_ms + 3'600'000);
+  CHECK(notify.count_since_mark("scanning:") == 0);
+  again.process().signal(SIGTERM);
+  CHECK(again.process().wait_exit(30s) == 0);
+  auto after_restart = agent::load_daemon_state(host.state_dir());
+  REQUIRE(after_restart);
+  CHECK(recorded(*after_restart, "renamed", 2));
 }
 
 TEST_CASE("vigil run: ships each scan to the enrolled store", "[daemon-e2e][store-e2e]") {
