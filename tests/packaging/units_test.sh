@@ -14,8 +14,9 @@ set -eu
 
 [ $# -eq 3 ] || { echo "usage: $0 PACKAGING_DIR VIGIL VIGIL_STORE" >&2; exit 2; }
 src=$1
-vigil=$2
-vigil_store=$3
+# systemd wants an absolute ExecStart=.
+vigil=$(readlink -f "$2")
+vigil_store=$(readlink -f "$3")
 # Exposure in tenths: systemd-analyze rounds to one decimal and compares
 # --threshold against ten times the shown value.
 threshold=20
@@ -63,11 +64,11 @@ check_unit() {
     cat "$tmp/security.out" >&2
     failed=1
   elif [ $rc -ne 0 ]; then
-    echo "FAIL: $unit: $score (more than 2.0); what counts against it:" >&2
+    echo "FAIL: $unit: exposure ${score#*"$unit: "}, more than 2.0; what counts against it:" >&2
     grep -E ' [0-9]+\.[0-9]+ *$' "$tmp/security.out" | grep -v 'Overall exposure' >&2 || true
     failed=1
   else
-    echo "$unit: $score"
+    echo "$unit: exposure ${score#*"$unit: "} (2.0 at most)"
   fi
 }
 
