@@ -142,61 +142,12 @@ check_control "$deb_vigil" vigil /etc/vigil/vigil.yaml
 check_control "$deb_store" vigil-store /etc/vigil/store.yaml
 dpkg-deb -f "$deb_vigil" Depends | grep -q libcurl4 || fail "vigil: Depends has no libcurl4"
 
-# Exactly these paths in the packages, with these modes and owners.
-expected_contents() {
-  case $1 in
-    vigil)
-      cat <<'EOF'
-drwxr-xr-x root/root ./etc/
-drwxr-xr-x root/root ./etc/vigil/
--rw-r--r-- root/root ./etc/vigil/vigil.yaml
-drwxr-xr-x root/root ./lib/
-drwxr-xr-x root/root ./lib/systemd/
-drwxr-xr-x root/root ./lib/systemd/system/
--rw-r--r-- root/root ./lib/systemd/system/vigil.service
-drwxr-xr-x root/root ./usr/
-drwxr-xr-x root/root ./usr/bin/
--rwxr-xr-x root/root ./usr/bin/vigil
-drwxr-xr-x root/root ./usr/share/
-drwxr-xr-x root/root ./usr/share/doc/
-drwxr-xr-x root/root ./usr/share/doc/vigil/
--rw-r--r-- root/root ./usr/share/doc/vigil/cli.md
--rw-r--r-- root/root ./usr/share/doc/vigil/configuration.md
--rw-r--r-- root/root ./usr/share/doc/vigil/evidence-bundle.md
--rw-r--r-- root/root ./usr/share/doc/vigil/operations.md
--rw-r--r-- root/root ./usr/share/doc/vigil/policies.md
-drwxr-xr-x root/root ./usr/share/vigil/
-drwxr-xr-x root/root ./usr/share/vigil/policies/
--rw-r--r-- root/root ./usr/share/vigil/policies/linux-baseline.yaml
--rw-r--r-- root/root ./usr/share/vigil/policies/linux-filesystem.yaml
-EOF
-      ;;
-    vigil-store)
-      cat <<'EOF'
-drwxr-xr-x root/root ./etc/
-drwxr-xr-x root/root ./etc/vigil/
--rw-r--r-- root/root ./etc/vigil/store.yaml
-drwxr-xr-x root/root ./lib/
-drwxr-xr-x root/root ./lib/systemd/
-drwxr-xr-x root/root ./lib/systemd/system/
--rw-r--r-- root/root ./lib/systemd/system/vigil-store.service
-drwxr-xr-x root/root ./usr/
-drwxr-xr-x root/root ./usr/bin/
--rwxr-xr-x root/root ./usr/bin/vigil-store
-drwxr-xr-x root/root ./usr/share/
-drwxr-xr-x root/root ./usr/share/doc/
-drwxr-xr-x root/root ./usr/share/doc/vigil-store/
--rw-r--r-- root/root ./usr/share/doc/vigil-store/operations.md
--rw-r--r-- root/root ./usr/share/doc/vigil-store/store-api.md
-EOF
-      ;;
-  esac
-}
+# Exactly the paths of tests/packaging/PACKAGE.contents, with those modes and owners.
 for p in vigil vigil-store; do
   deb=$deb_vigil
   [ $p = vigil-store ] && deb=$deb_store
   dpkg-deb -c "$deb" | awk '$6 != "./" {print $1, $2, $6}' | LC_ALL=C sort >"$tmp/$p.contents"
-  if diff -u <(expected_contents $p | LC_ALL=C sort) "$tmp/$p.contents" >"$tmp/$p.diff"; then
+  if diff -u <(LC_ALL=C sort "$src/tests/packaging/$p.contents") "$tmp/$p.contents" >"$tmp/$p.diff"; then
     ok "$p: contents ($(wc -l <"$tmp/$p.contents") entries) as expected"
   else
     fail "$p: contents differ from the expected list:"
