@@ -58,6 +58,8 @@ tmp=$(mktemp -d)
 installed=0
 store_pid=
 cleanup() {
+  # Every step runs, whatever the one before did (set -e would end the trap).
+  set +e
   if [ -n "$store_pid" ]; then
     stop_store KILL
   fi
@@ -95,7 +97,9 @@ stop_store() {  # SIGNAL
   if [ $have_strace -eq 1 ]; then
     pid=$(ps -o pid= --ppid "$store_pid" | tr -d ' ')
   fi
-  [ -n "$pid" ] && kill -"$1" "$pid" 2>/dev/null
+  if [ -n "$pid" ]; then
+    kill -"$1" "$pid" 2>/dev/null || true
+  fi
   local rc=0
   wait "$store_pid" 2>/dev/null || rc=$?
   store_pid=
