@@ -13,6 +13,9 @@ packages=(
   python3 python3-jsonschema python3-regex python3-rfc3987
   # test certificates (tests/tls_certs, the e2e and bench TLS set-ups) are made with /usr/bin/openssl
   openssl
+  # the packages (packaging/, tests/packaging/): dpkg-shlibdeps for their Depends, systemd-analyze
+  # to verify and rate the units, adduser for their postinst, strace and ps for the package test
+  dpkg-dev systemd adduser strace procps
 )
 
 missing=()
