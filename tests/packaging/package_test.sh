@@ -375,16 +375,41 @@ else
   echo "note: strace is not installed; the system calls were not checked against SystemCallFilter="
 fi
 
-# After `vigil run` exists (issue 7): the installed configuration is valid.
-if /usr/bin/vigil run --help >/dev/null 2>&1; then
-  if out=$("${as_vigil[@]}" /usr/bin/vigil run --check-config --config /etc/vigil/vigil.yaml 2>&1); then
-    ok "vigil run --check-config /etc/vigil/vigil.yaml"
-  else
-    fail "vigil run --check-config /etc/vigil/vigil.yaml: $out"
-  fi
+# The installed configuration is valid, and the installed daemon runs with
+# the unit's credentials: one scan recorded from a schedule without splay
+# (the packaged one waits up to ten minutes), then SIGTERM and exit 0.
+if out=$("${as_vigil[@]}" /usr/bin/vigil run --check-config --config /etc/vigil/vigil.yaml 2>&1); then
+  ok "vigil run --check-config /etc/vigil/vigil.yaml"
 else
-  echo "note: this vigil has no 'run' command yet; /etc/vigil/vigil.yaml not checked by it"
+  fail "vigil run --check-config /etc/vigil/vigil.yaml: $out"
 fi
+cat >"$tmp/daemon.yaml" <<YAML
+state_dir: /var/lib/vigil
+schedules:
+  - name: package-test
+    policies: [/usr/share/vigil/policies/linux-baseline.yaml]
+    interval_seconds: 3600
+store:
+  ship: false
+YAML
+chmod 0644 "$tmp/daemon.yaml"
+chmod 0755 "$tmp"
+(cd / && exec "${as_vigil[@]}" /usr/bin/vigil run --config "$tmp/daemon.yaml" 2>"$tmp/daemon.log") &
+daemon_pid=$!
+for _ in $(seq 1 600); do
+  grep -q '"name": "package-test"' /var/lib/vigil/daemon-state.json 2>/dev/null &&
+    grep -q '"last_sequence": [0-9]' /var/lib/vigil/daemon-state.json 2>/dev/null && break
+  sleep 0.1
+done
+kill -TERM "$daemon_pid" 2>/dev/null
+rc=0
+wait "$daemon_pid" || rc=$?
+grep -q '"last_sequence": [0-9]' /var/lib/vigil/daemon-state.json 2>/dev/null ||
+  fail "vigil run recorded no scan in a minute: $(cat "$tmp/daemon.log")"
+[ "$rc" -eq 0 ] || fail "vigil run exited $rc on SIGTERM: $(cat "$tmp/daemon.log")"
+owner=$(stat -c %U:%a /var/lib/vigil/daemon-state.json)
+[ "$owner" = "vigil:600" ] || fail "daemon-state.json is $owner, not vigil:600"
+ok "vigil run as vigil: a scan recorded, daemon-state.json vigil 0600, exit 0 on SIGTERM"
 
 # --- upgrade, remove, install again ------------------------------------------
 echo "== dpkg -i again (the upgrade path), dpkg --remove, dpkg -i"
