@@ -356,8 +356,8 @@ class Collector {
 
   Status run(std::vector<Row>& rows) {
     const Host& host = ctx_.host();
-    const std::string mounts_file(kProcMountsPath);
-    auto text = host.read_file(kProcMountsPath, ReadOptions{.max_bytes = kMountTableCap});
+    std::string mounts_file;
+    auto text = read_live_mounts(host, mounts_file);
     MountTable mounts;
     if (text) {
       mounts = parse_mount_table(text->data);

@@ -420,8 +420,9 @@ Status collect_fs_findings(CollectContext& ctx, std::vector<Row>& rows, const Wa
   const IdNames groups = load_ids<GroupEntry>(ctx, "/etc/group", parse_group, &GroupEntry::gid);
   Walker walker(opts, users, groups);
   // /proc/mounts of the host (a fixture or image without one: every root is walked).
-  auto mounts = ctx.host().read_file(kProcMountsPath, ReadOptions{.max_bytes = kMountTableCap});
-  if (!mounts && !mounts.is(Errc::not_found)) ctx.warn(std::string(kProcMountsPath), mounts.error().message);
+  std::string mounts_file;
+  auto mounts = read_live_mounts(ctx.host(), mounts_file);
+  if (!mounts && !mounts.is(Errc::not_found)) ctx.warn(mounts_file, mounts.error().message);
   for (const auto& start : opts.start_dirs) {
     const auto fstype = mounts ? mount_fstype(mounts->data, start) : std::nullopt;
     if (fstype && skipped_fstype(*fstype)) {

@@ -227,4 +227,15 @@ std::string expand_mount_defaults(std::string_view options) {
   return join(out, ",");
 }
 
+Result<FileContent> read_live_mounts(const Host& host, std::string& path) {
+  const ReadOptions opts{.max_bytes = kMountTableCap};
+  auto init = host.read_file(kInitMountsPath, opts);
+  if (init) {
+    path = std::string(kInitMountsPath);
+    return init;
+  }
+  path = std::string(kProcMountsPath);
+  return host.read_file(kProcMountsPath, opts);
+}
+
 }  // namespace vigil::collectors

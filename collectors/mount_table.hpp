@@ -12,12 +12,23 @@
 #include <string_view>
 #include <vector>
 
+#include "host.hpp"
+#include "result.hpp"
+
 namespace vigil::collectors {
 
 // A symlink to self/mounts on a live host (Host follows it inside the root):
 // the mount namespace of the scanning process.
 inline constexpr std::string_view kProcMountsPath = "/proc/mounts";
 inline constexpr std::string_view kFstabPath = "/etc/fstab";
+// PID 1's mount table: the host's, also when the agent runs in a mount
+// namespace of its own (vigil.service: ProtectSystem=strict, PrivateTmp=,
+// PrivateDevices= give it a read-only /, a private /tmp and /dev).
+inline constexpr std::string_view kInitMountsPath = "/proc/1/mounts";
+
+// The host's live mount table: /proc/1/mounts when the root has it, else
+// /proc/mounts (fixture trees, images); `path` says which was read.
+Result<FileContent> read_live_mounts(const Host& host, std::string& path);
 // /proc/mounts of a host with thousands of container mounts stays far below this.
 inline constexpr std::size_t kMountTableCap = 4u * 1024u * 1024u;
 

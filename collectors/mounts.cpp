@@ -36,8 +36,8 @@ enum Col : std::size_t {
 
 // Reads one table; a missing file is a warning and no rows.
 void add_table(CollectContext& ctx, std::string_view path, bool live, std::vector<Row>& rows) {
-  const std::string file(path);
-  auto text = ctx.host().read_file(path, ReadOptions{.max_bytes = kMountTableCap});
+  std::string file(path);
+  auto text = live ? read_live_mounts(ctx.host(), file) : ctx.host().read_file(path, ReadOptions{.max_bytes = kMountTableCap});
   if (!text) {
     ctx.warn(file, text.is(Errc::not_found)
                        ? (live ? "absent (no /proc under this root): the live mounts are unknown"

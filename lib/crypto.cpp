@@ -323,7 +323,17 @@ Result<HostKey> load_private_key(const std::string& path) {
                                          "(chmod 600 " +
                                          path + ")");
   }
-  if (info.uid != ::geteuid()) {
+  // Root may use the key of the service user whose state directory holds
+  // it (an admin's `vigil scan` recording into the daemon's chain); anyone
+  // else only their own.
+  bool owner_ok = info.uid == ::geteuid();
+  if (!owner_ok && ::geteuid() == 0) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+    struct stat d {};
+    owner_ok = ::stat(dir.c_str(), &d) == 0 && d.st_uid == info.uid;
+  }
+  if (!owner_ok) {
     OPENSSL_cleanse(text->data(), text->size());
     return make_error(Errc::invalid, path + ": private key is owned by uid " + std::to_string(info.uid) +
                                          ", not by this user (uid " + std::to_string(::geteuid()) + ")");

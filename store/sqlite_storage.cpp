@@ -3,11 +3,19 @@
 // in sqlite_ingest.cpp, queries in sqlite_query.cpp.
 #include "sqlite_storage.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "file_io.hpp"
 #include "sqlite_util.hpp"
+#include "unique_fd.hpp"
 
 namespace vigil::store {
 
@@ -128,6 +136,22 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const std::string& pa
                                                            std::chrono::milliseconds busy_timeout) {
   if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0)
     return make_error(Errc::invalid, "database.path: '" + path + "' must be a file path");
+  // The database holds token hashes and every host's evidence: 0600 from
+  // the first byte (SQLite would create it with the umask's mode), and when
+  // root makes it (an admin's `vigil-store token create` before the first
+  // start) it belongs to the owner of its directory, the service user.
+  {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.valid()) {
+      if (::fchmod(fd.get(), 0600) != 0)
+        return make_error(Errc::io, path + ": chmod 0600: " + std::strerror(errno));
+      const auto slash = path.rfind('/');
+      const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+      if (Status s = adopt_directory_owner(fd.get(), dir, path); !s) return s.error();
+    } else if (errno != EEXIST) {
+      return make_error(Errc::io, path + ": cannot create the database: " + std::strerror(errno));
+    }
+  }
   auto st = std::make_unique<SqliteStorage>(Passkey(), path, busy_timeout);
   auto db = st->connect();
   if (!db) return std::move(db).error();

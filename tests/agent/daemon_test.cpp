@@ -515,6 +515,11 @@ TEST_CASE("root recording into the service user's state directory leaves the fil
   auto r = run_scan_job(loaded, 0, {}, 1'800'000'000'000, nullptr, write_mutex);
   INFO(r.error);
   REQUIRE(r.sequence);
+  // Root again: the service user's key is accepted for the service's chain.
+  auto again = run_scan_job(loaded, 0, {}, 1'800'000'060'000, nullptr, write_mutex);
+  INFO(again.error);
+  REQUIRE(again.sequence);
+  CHECK(*again.sequence == 2);
   Enrollment e;
   e.store = "https://store.example";
   e.host_id = "h-1";

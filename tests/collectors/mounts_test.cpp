@@ -161,3 +161,17 @@ TEST_CASE("mounts table: over-mounts, absent files, CRLF and garbage", "[mounts]
   CHECK(t.warned("/etc/fstab:2", "fewer than three fields"));
   CHECK(t.warned("/etc/fstab:3", "fewer than three fields"));
 }
+
+TEST_CASE("mounts table: PID 1's table is the host's, read before the agent's own namespace", "[mounts]") {
+  TempDir dir;
+  // What a sandboxed agent sees of itself (systemd's ProtectSystem/PrivateTmp)...
+  dir.write("proc/mounts", "/dev/vda1 / ext4 ro,relatime 0 0\n/dev/vda1 /tmp ext4 rw,nosuid,nodev 0 0\n");
+  // ...and the host's own mounts, as PID 1 has them.
+  dir.write("proc/1/mounts", "/dev/vda1 / ext4 rw,relatime 0 0\n");
+  const auto t = collect_ok(dir.path(), "mounts");
+  const auto live = t.rows_where("origin", "live");
+  REQUIRE(live.size() == 1);
+  CHECK(t.text(live[0], "mount_point") == "/");
+  CHECK(t.text(live[0], "file") == "/proc/1/mounts");
+  CHECK(t.text(live[0], "options") == "rw,relatime");
+}

@@ -1,5 +1,8 @@
 // The SQLite backend: schema version, reopening, secrets never stored, the
 // audit log append-only, and a one-time token two threads race for.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -54,6 +57,27 @@ TEST_CASE("storage: refuses a database it cannot share between connections", "[s
   auto newer = SqliteStorage::open(dir.path() + "/s.db", std::chrono::milliseconds(10));
   REQUIRE(!newer.ok());
   CHECK_THAT(newer.error().message, Catch::Contains("newer"));
+}
+
+TEST_CASE("storage: a new database is 0600, and root makes it for the directory's owner", "[store-storage]") {
+  test::TempDir dir;
+  const std::string sub = dir.path() + "/state";
+  REQUIRE(::mkdir(sub.c_str(), 0700) == 0);
+  const bool root = ::geteuid() == 0;
+  if (root) REQUIRE(::chown(sub.c_str(), 4242, 4343) == 0);
+  const mode_t old_mask = ::umask(0022);
+  {
+    auto st = SqliteStorage::open(sub + "/store.db", std::chrono::milliseconds(10));
+    REQUIRE(st.ok());
+  }
+  ::umask(old_mask);
+  struct stat info {};
+  REQUIRE(::stat((sub + "/store.db").c_str(), &info) == 0);
+  CHECK((info.st_mode & 0777) == 0600);
+  if (root) {
+    CHECK(info.st_uid == 4242);
+    CHECK(info.st_gid == 4343);
+  }
 }
 
 TEST_CASE("storage: two threads racing for a one-time token, one wins", "[store-storage]") {
