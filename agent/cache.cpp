@@ -44,9 +44,7 @@ Status create_db_file(const std::string& path) {
   if (::fchmod(fd.get(), 0600) != 0) return make_error(Errc::io, path + ": chmod 0600: " + errno_text(errno));
   // Root recording into the service user's state directory: the file is the
   // service's (SQLite, as root, gives -wal and -shm the database's owner).
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  return adopt_directory_owner(fd.get(), dir, path);
+  return adopt_directory_owner(fd.get(), parent_directory(path), path);
 }
 
 // Looks at the file before SQLite does: SQLite would treat some damage as

@@ -139,8 +139,10 @@ class ShipContext {
     if (d.error) {
       r.message = d.error->message;
     } else {
-      r.message = "shipped " + std::to_string(d.accepted) + " accepted, " + std::to_string(d.duplicate) +
-                  " duplicate, " + std::to_string(d.rejected) + " rejected";
+      r.message = d.sent == 0 ? std::string("outbox empty, nothing to ship")
+                              : "shipped " + std::to_string(d.accepted) + " accepted, " +
+                                    std::to_string(d.duplicate) + " duplicate, " + std::to_string(d.rejected) +
+                                    " rejected";
     }
     return r;
   }

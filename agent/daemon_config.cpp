@@ -35,7 +35,7 @@ class ConfigParser {
     Status st = p_.each(root, "", [&](const std::string& key, const YAML::Node& v) -> Status {
       if (key == "root") return absolute_dir(v, key, c.root);
       if (key == "state_dir") return absolute_dir(v, key, c.state_dir);
-      if (key == "log") return parse_log(v, c);
+      if (key == "log") return p_.log_section(v, c.log_level);
       if (key == "scope") return parse_scope(v, c);
       if (key == "schedules") {
         schedules_given = true;
@@ -73,18 +73,6 @@ class ConfigParser {
     if (!i) return i.error();
     out = std::chrono::seconds(static_cast<std::int64_t>(*i));
     return {};
-  }
-
-  Status parse_log(const YAML::Node& n, DaemonConfig& c) {
-    return p_.each(n, "log", [&](const std::string& key, const YAML::Node& v) -> Status {
-      if (key != "log.level") return p_.unknown(v, key);
-      auto s = p_.text(v, key);
-      if (!s) return s.error();
-      auto lv = log::parse_level(*s);
-      if (!lv) return p_.fail(v, key, lv.error().message);
-      c.log_level = *lv;
-      return {};
-    });
   }
 
   Status parse_scope(const YAML::Node& n, DaemonConfig& c) {
@@ -271,9 +259,7 @@ Result<DaemonConfig> load_daemon_config(const std::string& path) {
   opts.max_bytes = kMaxConfigBytes;
   auto text = read_file(path, opts);
   if (!text) return text.error();
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? std::string(".") : path.substr(0, slash == 0 ? 1 : slash);
-  return parse_daemon_config(*text, path, dir);
+  return parse_daemon_config(*text, path, parent_directory(path));
 }
 
 }  // namespace vigil::agent

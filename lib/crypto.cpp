@@ -328,10 +328,8 @@ Result<HostKey> load_private_key(const std::string& path) {
   // else only their own.
   bool owner_ok = info.uid == ::geteuid();
   if (!owner_ok && ::geteuid() == 0) {
-    const auto slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
     struct stat d {};
-    owner_ok = ::stat(dir.c_str(), &d) == 0 && d.st_uid == info.uid;
+    owner_ok = ::stat(parent_directory(path).c_str(), &d) == 0 && d.st_uid == info.uid;
   }
   if (!owner_ok) {
     OPENSSL_cleanse(text->data(), text->size());

@@ -96,6 +96,12 @@ Result<std::string> read_file(const std::string& path, const ReadOptions& opts, 
   return out;
 }
 
+std::string parent_directory(std::string_view path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  return std::string(path.substr(0, slash == 0 ? 1 : slash));
+}
+
 Status adopt_directory_owner(int fd, const std::string& dir, const std::string& what) {
   if (::geteuid() != 0) return {};
   struct stat st {};
@@ -126,9 +132,7 @@ Status write_file_atomic(const std::string& path, std::string_view data, unsigne
   if (::fchmod(fd.get(), static_cast<mode_t>(mode & 07777u)) != 0)
     return fail(make_error(Errc::io, sys_error(tmp + ": fchmod " + mode_octal(mode), errno)));
   if (owner == Owner::directory) {
-    const auto slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-    if (Status s = adopt_directory_owner(fd.get(), dir, tmp); !s.ok()) return fail(s.error());
+    if (Status s = adopt_directory_owner(fd.get(), parent_directory(path), tmp); !s.ok()) return fail(s.error());
   }
   if (Status s = write_all(fd.get(), data, tmp); !s.ok()) return fail(s.error());
   if (::fsync(fd.get()) != 0) return fail(make_error(Errc::io, sys_error(tmp + ": fsync", errno)));

@@ -29,6 +29,10 @@ struct FileInfo {
 };
 Result<std::string> read_file(const std::string& path, const ReadOptions& opts, FileInfo& info);
 
+// The directory part of a path as dirname(1) has it for the paths Vigil
+// writes: "/a/b" -> "/a", "/b" -> "/", "b" -> ".".
+std::string parent_directory(std::string_view path);
+
 enum class Replace { allow, refuse };
 
 // Who owns a file written by root. The agent's state directory belongs to

@@ -39,6 +39,18 @@ Result<bool> YamlReader::boolean(const YAML::Node& n, const std::string& key) co
   return fail(n, key, "'" + s + "' is not true or false");
 }
 
+Status YamlReader::log_section(const YAML::Node& n, log::Level& level) const {
+  return each(n, "log", [&](const std::string& key, const YAML::Node& v) -> Status {
+    if (key != "log.level") return unknown(v, key);
+    auto s = text(v, key);
+    if (!s) return s.error();
+    auto lv = log::parse_level(*s);
+    if (!lv) return fail(v, key, lv.error().message);
+    level = *lv;
+    return {};
+  });
+}
+
 Status YamlReader::each(const YAML::Node& map, const std::string& key, const Entry& fn) const {
   if (!map.IsMap()) return fail(map, key.empty() ? "(top level)" : key, "expected a mapping");
   std::vector<std::string> seen;

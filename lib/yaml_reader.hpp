@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "log.hpp"
 #include "result.hpp"
 
 namespace vigil {
@@ -27,6 +28,8 @@ class YamlReader {
   Result<std::uint64_t> integer(const YAML::Node& n, const std::string& key, std::uint64_t min,
                                 std::uint64_t max) const;
   Result<bool> boolean(const YAML::Node& n, const std::string& key) const;  // true/false/yes/no
+  // The `log:` section both programs have: `level` and nothing else.
+  Status log_section(const YAML::Node& n, log::Level& level) const;
 
   // Calls fn(dotted key, value) for each entry of a mapping; refuses anything
   // that is not a mapping, non-string keys and repeated keys.

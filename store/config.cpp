@@ -131,18 +131,6 @@ Status parse_limits(const Parser& p, const YAML::Node& n, LimitsConfig& l) {
   });
 }
 
-Status parse_log(const Parser& p, const YAML::Node& n, StoreConfig& c) {
-  return p.each(n, "log", [&](const std::string& key, const YAML::Node& v) -> Status {
-    if (key != "log.level") return p.unknown(v, key);
-    auto s = p.text(v, key);
-    if (!s) return s.error();
-    auto lv = log::parse_level(*s);
-    if (!lv) return p.fail(v, key, lv.error().message);
-    c.log_level = *lv;
-    return {};
-  });
-}
-
 Result<StoreConfig> parse_node(const YAML::Node& root, const std::string& where) {
   Parser p(where);
   StoreConfig c;
@@ -156,7 +144,7 @@ Result<StoreConfig> parse_node(const YAML::Node& root, const std::string& where)
     }
     if (key == "database") return parse_database(p, v, c.database);
     if (key == "limits") return parse_limits(p, v, c.limits);
-    if (key == "log") return parse_log(p, v, c);
+    if (key == "log") return p.log_section(v, c.log_level);
     return p.unknown(v, key);
   });
   if (!st.ok()) return st.error();
@@ -191,9 +179,7 @@ Result<StoreConfig> load_store_config(const std::string& path) {
   if (!config) return config;
   // Relative file names are the config file's neighbours, not whatever
   // directory the store was started in (systemd starts it in /).
-  const auto slash = path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? std::string(".") : path.substr(0, slash == 0 ? 1 : slash);
+  const std::string dir = parent_directory(path);
   for (std::string* p :
        {&config->tls.certificate, &config->tls.private_key, &config->tls.client_ca, &config->database.path})
     if (!p->empty() && p->front() != '/') *p = (dir == "/" ? "" : dir) + "/" + *p;

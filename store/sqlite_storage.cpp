@@ -145,9 +145,7 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const std::string& pa
     if (fd.valid()) {
       if (::fchmod(fd.get(), 0600) != 0)
         return make_error(Errc::io, path + ": chmod 0600: " + std::strerror(errno));
-      const auto slash = path.rfind('/');
-      const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-      if (Status s = adopt_directory_owner(fd.get(), dir, path); !s) return s.error();
+      if (Status s = adopt_directory_owner(fd.get(), parent_directory(path), path); !s) return s.error();
     } else if (errno != EEXIST) {
       return make_error(Errc::io, path + ": cannot create the database: " + std::strerror(errno));
     }
