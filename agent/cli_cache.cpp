@@ -302,8 +302,8 @@ int cmd_status(const std::vector<std::string>& argv, std::ostream& out, std::ost
                                  : json::value(nullptr);
     if (!enrollment && !enrollment.is(Errc::not_found)) o["enrollment_error"] = enrollment.error().message;
     if (daemon) {
-      json::value d = json::parse(daemon_state_to_json(*daemon));
-      d.as_object()["running"] = daemon_running(*daemon);
+      json::object d = daemon_state_object(*daemon);
+      d["running"] = daemon_running(*daemon);
       o["daemon"] = std::move(d);
     } else {
       o["daemon"] = nullptr;

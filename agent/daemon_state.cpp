@@ -55,7 +55,7 @@ struct Reader {
 
 }  // namespace
 
-std::string daemon_state_to_json(const DaemonState& s) {
+json::object daemon_state_object(const DaemonState& s) {
   json::array schedules;
   for (const auto& sc : s.schedules) {
     schedules.push_back(json::object{
@@ -88,7 +88,11 @@ std::string daemon_state_to_json(const DaemonState& s) {
                  {"last_ship_ms", opt(s.last_ship_ms)},
                  {"next_ship_ms", opt(s.next_ship_ms)},
                  {"last_ship", s.last_ship}};
-  return pretty_json(o);
+  return o;
+}
+
+std::string daemon_state_to_json(const DaemonState& s) {
+  return pretty_json(daemon_state_object(s));
 }
 
 Result<DaemonState> parse_daemon_state(std::string_view text, const std::string& where) {

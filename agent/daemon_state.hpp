@@ -5,6 +5,7 @@
 // the cache; losing this file only means the next scans run after a splay.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -47,6 +48,8 @@ struct DaemonState {
   bool stopped = false;   // the daemon exited cleanly
 };
 
+// The file's object (vigil status --format json embeds it) and its text.
+boost::json::object daemon_state_object(const DaemonState& s);
 std::string daemon_state_to_json(const DaemonState& s);
 Result<DaemonState> parse_daemon_state(std::string_view text, const std::string& where);
 Status save_daemon_state(const std::string& state_dir, const DaemonState& s);  // 0600
