@@ -12,6 +12,7 @@
 #include "cli_run.hpp"
 #include "cli_export.hpp"
 #include "cli_store.hpp"
+#include "daemon_jobs.hpp"
 #include "cli_verify.hpp"
 #include "engine.hpp"
 #include "policy.hpp"
@@ -465,6 +466,7 @@ int run_cli(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
     if (cmd == "enroll") return cmd_enroll(argv, out, err);
     if (cmd == "ship") return cmd_ship(argv, out, err);
     if (cmd == "run") return cmd_run(argv, out, err);
+    if (cmd == "job") return cmd_job(argv, out, err);  // the daemon's, not in --help
   } catch (const std::exception& e) {
     // Last line of defence: a defect must still end with a message, not abort().
     err << "vigil: internal error: " << e.what() << "\n";

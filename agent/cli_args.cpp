@@ -140,14 +140,4 @@ Result<std::int64_t> parse_cli_time(std::string_view text, std::int64_t now_ms) 
   return bad();
 }
 
-std::string format_utc(std::int64_t unix_ms) {
-  std::int64_t secs = unix_ms / 1000 - (unix_ms % 1000 < 0 ? 1 : 0);
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(unix_ms) + "ms";
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace vigil::agent

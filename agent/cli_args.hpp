@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "result.hpp"
+#include "text_format.hpp"  // format_utc
 
 namespace vigil::agent {
 
@@ -38,8 +39,5 @@ int cli_usage_error(std::ostream& err, const std::string& msg, const char* help_
 // "2026-12-01" meaning its midnight UTC), or a time before now_ms ("90s",
 // "30m", "24h", "7d", "2w"). Anything else is Errc::invalid naming the value.
 Result<std::int64_t> parse_cli_time(std::string_view text, std::int64_t now_ms);
-
-// "2026-12-01T10:00:00Z" (seconds; the milliseconds are dropped).
-std::string format_utc(std::int64_t unix_ms);
 
 }  // namespace vigil::agent

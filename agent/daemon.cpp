@@ -1,26 +1,22 @@
-// agent/daemon.hpp: `vigil run`.
+// agent/daemon.hpp: `vigil run`'s loop (vigild).
 #include "daemon.hpp"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <csignal>
 #include <cstdlib>
 
-#include "cli_args.hpp"
-#include "crypto.hpp"
-#include "enrollment.hpp"
-#include "engine.hpp"
-#include "http_client.hpp"
+#include "child_process.hpp"
+#include "daemon_protocol.hpp"
+#include "daemon_state.hpp"
+#include "file_io.hpp"
 #include "log.hpp"
-#include "record.hpp"
-#include "report.hpp"
 #include "sd_notify.hpp"
+#include "text_format.hpp"
 
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "0.0.0"
@@ -31,8 +27,6 @@ namespace vigil::agent {
 namespace asio = boost::asio;
 
 namespace {
-
-using SteadyClock = std::chrono::steady_clock;
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -53,118 +47,14 @@ std::string counts_summary(const VerdictCounts& c) {
          " error, " + std::to_string(c.not_applicable) + " n/a, " + std::to_string(c.waived) + " waived";
 }
 
-// What a drain on the ship worker reports back to the loop.
-struct ShipJobResult {
-  bool attempted = false;  // false: not enrolled or not configured; message says why
-  std::string message;
-  bool ok = false;
-  std::size_t accepted = 0, duplicate = 0, rejected = 0;
-  std::optional<std::chrono::milliseconds> retry_after;
-};
-
-// Lives on the ship worker only: the shipper keeps its backoff between
-// drains, and is rebuilt when enrollment.json or the settings change.
-class ShipContext {
- public:
-  ShipJobResult drain(const DaemonConfig& config) {
-    ShipJobResult r;
-    auto enrollment = load_enrollment(config.state_dir);
-    if (!enrollment) {
-      reset();
-      r.message = enrollment.is(Errc::not_found) ? "not enrolled (vigil enroll)" : enrollment.error().message;
-      return r;
-    }
-    if (!config.store.url.empty() && config.store.url != enrollment->store) {
-      reset();
-      r.message = "store.url " + config.store.url + " is not the store this host enrolled with (" +
-                  enrollment->store + "); run vigil enroll with the new store";
-      return r;
-    }
-    HttpClientOptions ho;
-    ho.base_url = enrollment->store;
-    ho.tls = enrollment->tls;
-    const TlsOptions& over = config.store.tls;
-    if (!over.ca_file.empty()) ho.tls.ca_file = over.ca_file;
-    if (!over.pinned_public_key.empty()) ho.tls.pinned_public_key = over.pinned_public_key;
-    if (!over.client_cert.empty()) ho.tls.client_cert = over.client_cert;
-    if (!over.client_key.empty()) ho.tls.client_key = over.client_key;
-    ho.total_timeout = config.store.timeout;
-    const std::string fingerprint = enrollment_to_json(*enrollment) + "\n" + ho.tls.ca_file + "\n" +
-                                    ho.tls.pinned_public_key + "\n" + ho.tls.client_cert + "\n" +
-                                    ho.tls.client_key + "\n" + std::to_string(config.store.timeout.count()) +
-                                    "\n" + std::to_string(config.store.batch_count) + "\n" +
-                                    std::to_string(config.store.batch_bytes) + "\n" + config.state_dir;
-    if (!shipper_ || fingerprint != fingerprint_) {
-      reset();
-      auto client = HttpClient::create(ho);
-      if (!client) {
-        r.message = "store settings: " + client.error().message;
-        return r;
-      }
-      CacheOptions co;
-      co.state_dir = config.state_dir;
-      co.quick_check = false;  // the recording side checks; a drain every few minutes should not
-      auto cache = Cache::open(co);
-      if (!cache) {
-        r.message = cache.error().message;
-        return r;
-      }
-      auto key = crypto::load_private_key(config.state_dir + "/" + crypto::kHostKeyFile);
-      if (!key) {
-        r.message = key.error().message;
-        return r;
-      }
-      if (key->key_id() != enrollment->key_id) {
-        r.message = "the host key (" + key->key_id() + ") is not the enrolled key (" + enrollment->key_id +
-                    "); enroll again";
-        return r;
-      }
-      client_ = std::move(*client);
-      cache_ = std::make_unique<Cache>(std::move(*cache));
-      key_ = std::make_unique<crypto::HostKey>(std::move(*key));
-      ShipperOptions so;
-      so.host_id = enrollment->host_id;
-      so.batch_count = config.store.batch_count;
-      so.batch_bytes = config.store.batch_bytes;
-      shipper_ = std::make_unique<Shipper>(*cache_, *key_, *client_, so);
-      fingerprint_ = fingerprint;
-    }
-    r.attempted = true;
-    const DrainReport d = shipper_->drain_once();
-    r.accepted = d.accepted;
-    r.duplicate = d.duplicate;
-    r.rejected = d.rejected;
-    r.retry_after = d.retry_after;
-    r.ok = d.drained();
-    if (d.error) {
-      r.message = d.error->message;
-    } else {
-      r.message = d.sent == 0 ? std::string("outbox empty, nothing to ship")
-                              : "shipped " + std::to_string(d.accepted) + " accepted, " +
-                                    std::to_string(d.duplicate) + " duplicate, " + std::to_string(d.rejected) +
-                                    " rejected";
-    }
-    return r;
-  }
-
- private:
-  void reset() {
-    shipper_.reset();
-    key_.reset();
-    cache_.reset();
-    client_.reset();
-    fingerprint_.clear();
-  }
-  std::unique_ptr<HttpClient> client_;
-  std::unique_ptr<Cache> cache_;
-  std::unique_ptr<crypto::HostKey> key_;
-  std::unique_ptr<Shipper> shipper_;
-  std::string fingerprint_;
-};
+// A job's answer is small; more than this is not an answer.
+constexpr std::size_t kJobOutputCap = 4u * 1024u * 1024u;
+// A validation reads and prepares the policies; it never takes this long.
+constexpr std::chrono::seconds kValidateTimeout{120};
 
 class Daemon {
  public:
-  Daemon(DaemonOptions opts, std::shared_ptr<const LoadedConfig> loaded, Notifier notifier)
+  Daemon(DaemonOptions opts, std::shared_ptr<const DaemonSetup> loaded, Notifier notifier)
       : opts_(std::move(opts)),
         loaded_(std::move(loaded)),
         notifier_(std::move(notifier)),
@@ -279,24 +169,57 @@ class Daemon {
 
   void start_scan(std::size_t i) {
     scanning_ = true;
+    scan_recording_ = false;
     scan_started_ms_ = wall_ms();
     scan_name_ = state_.schedules[i].name;
     stuck_reported_ = false;
-    const auto loaded = loaded_;  // the scan keeps its configuration and packs alive through a reload
     const std::string name = state_.schedules[i].name;
+    // The index into the configuration's schedules (the state's follow them).
+    std::size_t index = 0;
+    while (index < loaded_->config.schedules.size() && loaded_->config.schedules[index].name != name) ++index;
     log::write(log::Level::info, "scan-start", {{"schedule", name}});
     notify(notify_status("scanning: " + name));
-    auto quarantine = state_.quarantine;
-    asio::post(scan_pool_, [this, loaded, i, quarantine = std::move(quarantine)]() mutable {
-      ScanJobResult r = run_scan_job(*loaded, i, std::move(quarantine), wall_ms(), &cancel_, write_mutex_);
-      // Hand what the scan freed back to the system: the daemon idles small.
-      ::malloc_trim(0);
-      asio::post(io_, [this, r = std::move(r)]() mutable { scan_done(std::move(r)); });
-    });
+    JobRequest req;
+    req.kind = JobKind::scan;
+    req.config_source = loaded_->config.source;
+    req.config_text = loaded_->config_text;
+    req.schedule = index;
+    if (index < loaded_->policies.size()) req.policies = loaded_->policies[index];
+    req.quarantine = state_.quarantine;
+    req.now_ms = scan_started_ms_;
+    ScanJobResult failed;  // what scan_done gets when the job gives no answer
+    failed.schedule = index;
+    failed.name = name;
+    failed.started_ms = scan_started_ms_;
+    failed.quarantine = state_.quarantine;
+    auto child = ChildProcess::start(
+        io_, opts_.vigil_program, {"job"}, job_request_to_json(req), kJobOutputCap,
+        [this](std::string_view line) {
+          if (line == kJobRecordingLine) scan_recording_ = true;
+        },
+        [this, failed](ChildOutcome o) mutable {
+          scan_child_.reset();
+          auto r = parse_scan_result(o.output);
+          if (r && o.exited && o.exit_code == 0) {
+            scan_done(std::move(*r), o);
+          } else {
+            failed.error = "the scan process ended with " + o.describe() +
+                           (r || o.output.empty() ? std::string() : " (" + r.error().message + ")");
+            failed.cancelled = stopping_;
+            scan_done(std::move(failed), o);
+          }
+        });
+    if (!child) {
+      failed.error = child.error().message;
+      asio::post(io_, [this, failed]() mutable { scan_done(std::move(failed), ChildOutcome{}); });
+      return;
+    }
+    scan_child_ = std::move(*child);
   }
 
-  void scan_done(ScanJobResult r) {
+  void scan_done(ScanJobResult r, const ChildOutcome& process) {
     scanning_ = false;
+    scan_recording_ = false;
     const std::int64_t now = wall_ms();
     state_.quarantine = r.quarantine;
     for (const auto& t : r.newly_quarantined) {
@@ -319,6 +242,8 @@ class Daemon {
                  {{"schedule", r.name},
                   {"sequence", std::to_string(*r.sequence)},
                   {"wall_ms", std::to_string(static_cast<std::int64_t>(r.wall_ms))},
+                  {"cpu_ms", std::to_string(static_cast<std::int64_t>(process.cpu_ms))},
+                  {"max_rss_kb", std::to_string(process.max_rss_kb)},
                   {"verdicts", counts_summary(r.counts)}});
       for (const auto& w : r.warnings) log::write(log::Level::warning, "record-warning", {{"message", w}});
     } else {
@@ -379,15 +304,35 @@ class Daemon {
     if (stopping_ || shipping_) return;
     shipping_ = true;
     state_.next_ship_ms.reset();
-    const auto loaded = loaded_;
-    asio::post(ship_pool_, [this, loaded]() {
-      ShipJobResult r = ship_.drain(loaded->config);
-      asio::post(io_, [this, r = std::move(r)]() mutable { ship_done(std::move(r)); });
-    });
+    JobRequest req;
+    req.kind = JobKind::ship;
+    req.config_source = loaded_->config.source;
+    req.config_text = loaded_->config_text;
+    req.ship_failures = ship_failures_;
+    auto child = ChildProcess::start(io_, opts_.vigil_program, {"job"}, job_request_to_json(req), kJobOutputCap,
+                                     nullptr, [this](ChildOutcome o) {
+                                       ship_child_.reset();
+                                       auto r = parse_ship_result(o.output);
+                                       if (r && o.exited && o.exit_code == 0) return ship_done(std::move(*r));
+                                       ShipJobResult failed;
+                                       failed.attempted = true;
+                                       failed.failures = ship_failures_;
+                                       failed.message = "the ship process ended with " + o.describe();
+                                       ship_done(std::move(failed));
+                                     });
+    if (!child) {
+      ShipJobResult failed;
+      failed.failures = ship_failures_;
+      failed.message = child.error().message;
+      asio::post(io_, [this, failed]() mutable { ship_done(std::move(failed)); });
+      return;
+    }
+    ship_child_ = std::move(*child);
   }
 
   void ship_done(ShipJobResult r) {
     shipping_ = false;
+    ship_failures_ = r.failures;
     const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(loaded_->config.store.interval);
     if (r.attempted) {
       state_.last_ship_ms = wall_ms();
@@ -449,7 +394,7 @@ class Daemon {
     // silent switch to the built-in defaults.
     DaemonOptions o = opts_;
     if (!loaded_->config.source.empty()) o.config_given = true;
-    auto fresh = load_config_and_policies(o);
+    auto fresh = load_setup(o);
     if (fresh && (*fresh)->config.state_dir != loaded_->config.state_dir)
       fresh = make_error(Errc::invalid, "state_dir cannot change on a reload (" + loaded_->config.state_dir +
                                             " -> " + (*fresh)->config.state_dir + "); restart the daemon");
@@ -480,40 +425,45 @@ class Daemon {
     stopping_ = true;
     log::write(log::Level::info, "stopping", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
     notify("STOPPING=1");
-    cancel_.store(true);
     scan_timer_.cancel();
     ship_timer_.cancel();
-    // A scan stops at its next statement; a collector or a store request in
-    // flight may take longer: after the grace period the process leaves
-    // without them (a write in progress is still waited for).
+    // A scan stops at its next statement (a drain is simply ended: the store
+    // takes a batch again as duplicates). Systemd may have sent the same
+    // signal to the whole unit already; once more does no harm.
+    if (scan_child_) scan_child_->signal(SIGTERM);
+    if (ship_child_) ship_child_->signal(SIGTERM);
+    // A collector or a store request in flight may take longer: after the
+    // grace period they are killed, but a scan writing its evidence is
+    // left to finish the write.
     stop_timer_.expires_after(kStopGrace);
     stop_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      abandoned_ = true;
-      io_.stop();
+      if (scan_child_ && !scan_recording_) {
+        abandoned_ = "scan";
+        scan_child_->signal(SIGKILL);
+      }
+      if (ship_child_) {
+        abandoned_ = abandoned_.empty() ? "ship" : abandoned_ + ", ship";
+        ship_child_->signal(SIGKILL);
+      }
     });
     maybe_stop();
   }
 
   void maybe_stop() {
     if (scanning_ || shipping_) return;
+    stop_timer_.cancel();
     io_.stop();
   }
 
   int finish() {
     state_.stopped = true;
     state_.next_ship_ms.reset();
-    if (abandoned_) {
-      // Wait for a write in progress, then leave without joining the workers.
-      std::lock_guard<std::mutex> hold(write_mutex_);
-      save_state();
-      log::write(log::Level::info, "stopped", {{"abandoned", scanning_ ? "scan" : "ship"}});
-      std::_Exit(0);
-    }
     save_state();
-    log::write(log::Level::info, "stopped");
-    scan_pool_.join();
-    ship_pool_.join();
+    if (abandoned_.empty())
+      log::write(log::Level::info, "stopped");
+    else
+      log::write(log::Level::info, "stopped", {{"killed", abandoned_}});
     return 0;
   }
 
@@ -577,7 +527,7 @@ class Daemon {
   static constexpr std::chrono::seconds kStopGrace{5};
 
   DaemonOptions opts_;
-  std::shared_ptr<const LoadedConfig> loaded_;
+  std::shared_ptr<const DaemonSetup> loaded_;
   Notifier notifier_;
   RandomUpTo random_;
   DaemonState state_;
@@ -585,48 +535,54 @@ class Daemon {
   asio::io_context io_{1};
   asio::signal_set signals_;
   asio::steady_timer scan_timer_, ship_timer_, watchdog_timer_, stop_timer_;
-  ShipContext ship_;  // used on ship_pool_ only
-  std::atomic<bool> cancel_{false};
-  std::mutex write_mutex_;
-  bool scanning_ = false, shipping_ = false, stopping_ = false, abandoned_ = false;
+  std::shared_ptr<ChildProcess> scan_child_, ship_child_;
+  bool scanning_ = false, shipping_ = false, stopping_ = false;
+  bool scan_recording_ = false;  // the scan child is writing its evidence
+  unsigned ship_failures_ = 0;   // consecutive transient ship failures (the backoff's attempt)
+  std::string abandoned_;        // what the stop killed after the grace period
   bool notify_failed_ = false, state_failed_ = false, stuck_reported_ = false;
   bool ship_again_ = false;            // a scan was recorded while a drain ran
   std::int64_t ship_not_before_ms_ = 0;  // backoff or the store's Retry-After
   std::int64_t scan_started_ms_ = 0;
   std::string scan_name_;
   std::string last_ship_problem_;
-  // Last, so they are destroyed (and joined) first, before anything their
-  // jobs use, whatever way the loop ended.
-  asio::thread_pool scan_pool_{1};
-  asio::thread_pool ship_pool_{1};
 };
 
 }  // namespace
 
-Result<std::shared_ptr<const LoadedConfig>> load_config_and_policies(const DaemonOptions& opts) {
-  auto loaded = std::make_shared<LoadedConfig>();
-  auto config = load_daemon_config(opts.config_path);
-  if (!config) {
-    if (!config.is(Errc::not_found) || opts.config_given) return config.error();
-    loaded->config = default_daemon_config();
+Result<std::shared_ptr<const DaemonSetup>> load_setup(const DaemonOptions& opts) {
+  auto setup = std::make_shared<DaemonSetup>();
+  ReadOptions ro;
+  ro.max_bytes = kMaxConfigBytes;
+  auto text = read_file(opts.config_path, ro);
+  if (!text) {
+    if (!text.is(Errc::not_found) || opts.config_given) return text.error();
+    setup->config = default_daemon_config();
   } else {
-    loaded->config = std::move(*config);
+    auto config = parse_daemon_config(*text, opts.config_path, parent_directory(opts.config_path));
+    if (!config) return config.error();
+    setup->config = std::move(*config);
+    setup->config_text = std::move(*text);
   }
-  const DaemonConfig& c = loaded->config;
-  auto host = collectors::Host::open(c.root);
-  if (!host) return make_error(Errc::invalid, "root " + c.root + ": " + host.error().message);
-  auto engine = Engine::create(*host);
-  if (!engine) return engine.error();
-  for (const auto& sc : c.schedules) {
-    auto packs = load_policy_paths(sc.policies);
-    if (!packs) return make_error(Errc::invalid, "schedule " + sc.name + ": " + packs.error().message);
-    for (const auto& p : *packs) {
-      if (Status s = (*engine)->validate(p); !s.ok())
-        return make_error(Errc::invalid, "schedule " + sc.name + ": " + s.error().message);
-    }
-    loaded->packs.push_back(std::move(*packs));
-  }
-  return std::shared_ptr<const LoadedConfig>(std::move(loaded));
+  JobRequest req;
+  req.kind = JobKind::validate;
+  req.config_source = setup->config.source;
+  req.config_text = setup->config_text;
+  auto run = ChildProcess::run(opts.vigil_program, {"job"}, job_request_to_json(req), kJobOutputCap,
+                               kValidateTimeout);
+  if (!run) return run.error();
+  auto answer = parse_validate_result(run->output);
+  if (!answer || !run->exited || run->exit_code != 0)
+    return make_error(Errc::internal, "the validating process (" + opts.vigil_program + " job) ended with " +
+                                          run->describe() + (run->timed_out ? " after its time limit" : "") +
+                                          (answer ? std::string() : ": " + answer.error().message));
+  if (!answer->error.empty()) return make_error(Errc::invalid, answer->error);
+  if (answer->policies.size() != setup->config.schedules.size())
+    return make_error(Errc::internal, "the validating process answered for " +
+                                          std::to_string(answer->policies.size()) + " schedules, not " +
+                                          std::to_string(setup->config.schedules.size()));
+  setup->policies = std::move(answer->policies);
+  return std::shared_ptr<const DaemonSetup>(std::move(setup));
 }
 
 std::int64_t first_due_ms(std::optional<std::int64_t> last_scan_ms, const ScheduleConfig& s, std::int64_t now_ms,
@@ -646,77 +602,20 @@ std::int64_t next_due_ms(std::int64_t started_ms, const ScheduleConfig& s, std::
   return due > now_ms ? due : now_ms + splay_ms(s, random);
 }
 
-ScanJobResult run_scan_job(const LoadedConfig& loaded, std::size_t schedule,
-                           std::vector<QuarantineEntry> quarantine, std::int64_t now_ms,
-                           const std::atomic<bool>* cancel, std::mutex& write_mutex) {
-  const DaemonConfig& c = loaded.config;
-  ScanJobResult r;
-  r.schedule = schedule;
-  r.name = c.schedules.at(schedule).name;
-  r.started_ms = now_ms;
-  const auto start = SteadyClock::now();
-  expire_quarantine(quarantine, now_ms);
-  r.quarantine = quarantine;
-  auto host = collectors::Host::open(c.root);
-  if (!host) {
-    r.error = "root " + c.root + ": " + host.error().message;
-    return r;
-  }
-  auto engine = Engine::create(*host);
-  if (!engine) {
-    r.error = engine.error().message;
-    return r;
-  }
-  ScanOptions so;
-  so.evidence_cap = c.evidence_rows;
-  so.check_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(c.check_timeout);
-  so.collector_budget = c.collector_budget;
-  so.skip_collectors = quarantine_skip_map(quarantine, now_ms);
-  so.cancel = cancel;
-  const auto& packs = loaded.packs.at(schedule);
-  ScanReport report = (*engine)->scan(packs, so);
-  r.wall_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count();
-  if (report.cancelled) {
-    r.cancelled = true;
-    return r;
-  }
-  const auto budget_ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.collector_budget).count();  // 0 below 1 ms (tests)
-  const auto period_ms = std::chrono::duration_cast<std::chrono::milliseconds>(c.quarantine).count();
-  r.newly_quarantined = quarantine_over_budget(quarantine, report.collectors, now_ms, period_ms, budget_ms);
-  r.quarantine = quarantine;
-  r.counts = count_verdicts(report);
-  RecordOptions ro;
-  ro.state_dir = c.state_dir;
-  ro.scope = c.scope;
-  ro.retention = c.retention;
-  const ReportMeta meta{VIGIL_VERSION, host_info_object(report.host_info)};
-  std::lock_guard<std::mutex> writing(write_mutex);
-  auto recorded = record_evidence(report, meta, ro);
-  if (!recorded) {
-    r.error = recorded.error().message;
-    return r;
-  }
-  r.sequence = recorded->scan.sequence;
-  r.warnings = recorded->warnings;
-  return r;
-}
-
 int run_daemon(const DaemonOptions& opts) {
   auto notifier = Notifier::from_environment();
   if (!notifier) {
     log::write(log::Level::error, "start-failed", {{"reason", notifier.error().message}});
     return 2;
   }
-  auto loaded = load_config_and_policies(opts);
+  // A child that dies before reading its request must not take the loop with it.
+  std::signal(SIGPIPE, SIG_IGN);
+  auto loaded = load_setup(opts);
   if (!loaded) {
     log::write(log::Level::error, "start-failed", {{"reason", loaded.error().message}});
     return 2;
   }
   log::set_level((*loaded)->config.log_level);
-  if (Status s = check_state_dir((*loaded)->config.state_dir, CacheAccess::read_write); !s.ok()) {
-    log::write(log::Level::error, "start-failed", {{"reason", s.error().message}});
-    return 2;
-  }
   Daemon daemon(opts, std::move(*loaded), std::move(*notifier));
   return daemon.run();
 }

@@ -10,7 +10,6 @@
 namespace vigil::agent {
 namespace {
 
-constexpr std::size_t kMaxConfigBytes = 1024u * 1024u;
 constexpr std::uint64_t kMaxInterval = 30ull * 24 * 3600;
 
 bool name_char(char c, bool dot_ok) {

@@ -19,6 +19,7 @@
 namespace vigil::agent {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/vigil/vigil.yaml";
+inline constexpr std::size_t kMaxConfigBytes = 1024u * 1024u;
 
 struct ScheduleConfig {
   std::string name;
@@ -50,6 +51,13 @@ struct DaemonConfig {
   std::chrono::seconds quarantine{6 * 3600};
   RetentionPolicy retention;
   StoreShipConfig store;
+};
+
+// How `vigil run` was asked to start.
+struct DaemonOptions {
+  std::string config_path = kDefaultConfigPath;
+  bool config_given = false;  // --config: the file must exist (else a missing default file means defaults)
+  std::string vigil_program;  // the `vigil` that runs the daemon's jobs (an absolute path)
 };
 
 // The built-in schedules (docs/configuration.md) and defaults.

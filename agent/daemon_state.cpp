@@ -3,9 +3,9 @@
 
 #include <boost/json.hpp>
 
-#include "cli_args.hpp"
 #include "file_io.hpp"
-#include "report.hpp"
+#include "json_fields.hpp"
+#include "text_format.hpp"
 
 namespace vigil::agent {
 
@@ -19,41 +19,52 @@ json::value opt(const std::optional<std::int64_t>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
 
-json::object counts_json(const VerdictCounts& c) {
+}  // namespace
+
+json::object verdict_counts_object(const VerdictCounts& c) {
   return {{"pass", c.pass}, {"fail", c.fail}, {"not_applicable", c.not_applicable}, {"error", c.error},
           {"waived", c.waived}};
 }
 
-// Field readers that name the field when the file is not what we wrote.
-struct Reader {
-  const std::string& where;
-  Error bad(const std::string& field) const {
-    return make_error(Errc::parse, where + ": field '" + field + "' is missing or of the wrong type");
+Result<VerdictCounts> parse_verdict_counts(const json::object& o, const std::string& where) {
+  JsonFields r{where};
+  VerdictCounts vc;
+  for (auto [key, field] : {std::pair{"pass", &vc.pass}, std::pair{"fail", &vc.fail},
+                            std::pair{"not_applicable", &vc.not_applicable}, std::pair{"error", &vc.error},
+                            std::pair{"waived", &vc.waived}}) {
+    auto n = r.integer(o, key);
+    if (!n) return std::move(n).error();
+    *field = static_cast<std::size_t>(*n < 0 ? 0 : *n);
   }
-  Result<std::int64_t> integer(const json::object& o, const char* k) const {
-    const auto* v = o.if_contains(k);
-    if (v == nullptr || !v->is_int64()) return bad(k);
-    return v->as_int64();
-  }
-  Result<std::optional<std::int64_t>> opt_integer(const json::object& o, const char* k) const {
-    const auto* v = o.if_contains(k);
-    if (v == nullptr || v->is_null()) return std::optional<std::int64_t>{};
-    if (!v->is_int64()) return bad(k);
-    return std::optional<std::int64_t>{v->as_int64()};
-  }
-  Result<std::string> text(const json::object& o, const char* k) const {
-    const auto* v = o.if_contains(k);
-    if (v == nullptr || !v->is_string()) return bad(k);
-    return std::string(v->as_string());
-  }
-  Result<double> real(const json::object& o, const char* k) const {
-    const auto* v = o.if_contains(k);
-    if (v == nullptr || !v->is_number()) return bad(k);
-    return v->to_number<double>();
-  }
-};
+  return vc;
+}
 
-}  // namespace
+json::object quarantine_entry_object(const QuarantineEntry& q) {
+  return {{"table", q.table},
+          {"since_ms", q.since_ms},
+          {"until_ms", q.until_ms},
+          {"until_at", format_utc(q.until_ms)},
+          {"duration_ms", q.duration_ms},
+          {"budget_ms", q.budget_ms}};
+}
+
+Result<QuarantineEntry> parse_quarantine_entry(const json::value& v, const std::string& where) {
+  JsonFields r{where};
+  if (!v.is_object()) return r.bad("quarantine");
+  const auto& qo = v.as_object();
+  QuarantineEntry q;
+  auto table = r.text(qo, "table");
+  auto since = r.integer(qo, "since_ms");
+  auto until = r.integer(qo, "until_ms");
+  auto duration = r.real(qo, "duration_ms");
+  auto budget = r.integer(qo, "budget_ms");
+  if (!table) return std::move(table).error();
+  if (!since) return std::move(since).error();
+  if (!until) return std::move(until).error();
+  if (!duration) return std::move(duration).error();
+  if (!budget) return std::move(budget).error();
+  return QuarantineEntry{std::move(*table), *since, *until, *duration, *budget};
+}
 
 json::object daemon_state_object(const DaemonState& s) {
   json::array schedules;
@@ -63,19 +74,14 @@ json::object daemon_state_object(const DaemonState& s) {
         {"last_scan_ms", opt(sc.last_scan_ms)},
         {"last_scan_at", sc.last_scan_ms ? json::value(format_utc(*sc.last_scan_ms)) : json::value(nullptr)},
         {"last_sequence", opt(sc.last_sequence)},
-        {"last_counts", sc.last_counts ? json::value(counts_json(*sc.last_counts)) : json::value(nullptr)},
+        {"last_counts", sc.last_counts ? json::value(verdict_counts_object(*sc.last_counts)) : json::value(nullptr)},
         {"last_error", sc.last_error},
         {"next_scan_ms", sc.next_scan_ms},
         {"next_scan_at", format_utc(sc.next_scan_ms)}});
   }
   json::array quarantine;
   for (const auto& q : s.quarantine) {
-    quarantine.push_back(json::object{{"table", q.table},
-                                      {"since_ms", q.since_ms},
-                                      {"until_ms", q.until_ms},
-                                      {"until_at", format_utc(q.until_ms)},
-                                      {"duration_ms", q.duration_ms},
-                                      {"budget_ms", q.budget_ms}});
+    quarantine.push_back(quarantine_entry_object(q));
   }
   json::object o{{"format", "vigil.daemon-state.v1"},
                  {"pid", s.pid},
@@ -100,7 +106,7 @@ Result<DaemonState> parse_daemon_state(std::string_view text, const std::string&
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return make_error(Errc::parse, where + ": not a JSON object");
   const auto& o = v.as_object();
-  Reader r{where};
+  JsonFields r{where};
   if (auto f = r.text(o, "format"); !f || *f != "vigil.daemon-state.v1")
     return make_error(Errc::parse, where + ": not a vigil.daemon-state.v1 file");
   DaemonState s;
@@ -132,31 +138,16 @@ Result<DaemonState> parse_daemon_state(std::string_view text, const std::string&
     VIGIL_TAKE(sc.last_error, r.text(so, "last_error"));
     VIGIL_TAKE(sc.next_scan_ms, r.integer(so, "next_scan_ms"));
     if (const auto* c = so.if_contains("last_counts"); c != nullptr && c->is_object()) {
-      VerdictCounts vc;
-      const auto& co = c->as_object();
-      std::int64_t n = 0;
-      for (auto [key, field] : {std::pair{"pass", &vc.pass}, std::pair{"fail", &vc.fail},
-                                std::pair{"not_applicable", &vc.not_applicable}, std::pair{"error", &vc.error},
-                                std::pair{"waived", &vc.waived}}) {
-        VIGIL_TAKE(n, r.integer(co, key));
-        *field = static_cast<std::size_t>(n < 0 ? 0 : n);
-      }
-      sc.last_counts = vc;
+      VIGIL_TAKE(sc.last_counts, parse_verdict_counts(c->as_object(), where));
     }
     s.schedules.push_back(std::move(sc));
   }
   const auto* quarantine = o.if_contains("quarantine");
   if (quarantine == nullptr || !quarantine->is_array()) return r.bad("quarantine");
   for (const auto& item : quarantine->as_array()) {
-    if (!item.is_object()) return r.bad("quarantine");
-    const auto& qo = item.as_object();
-    QuarantineEntry q;
-    VIGIL_TAKE(q.table, r.text(qo, "table"));
-    VIGIL_TAKE(q.since_ms, r.integer(qo, "since_ms"));
-    VIGIL_TAKE(q.until_ms, r.integer(qo, "until_ms"));
-    VIGIL_TAKE(q.duration_ms, r.real(qo, "duration_ms"));
-    VIGIL_TAKE(q.budget_ms, r.integer(qo, "budget_ms"));
-    s.quarantine.push_back(std::move(q));
+    auto q = parse_quarantine_entry(item, where);
+    if (!q) return std::move(q).error();
+    s.quarantine.push_back(std::move(*q));
   }
 #undef VIGIL_TAKE
   return s;

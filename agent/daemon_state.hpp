@@ -48,6 +48,12 @@ struct DaemonState {
   bool stopped = false;   // the daemon exited cleanly
 };
 
+// Pieces of the file that the daemon's job answers carry too.
+boost::json::object verdict_counts_object(const VerdictCounts& c);
+Result<VerdictCounts> parse_verdict_counts(const boost::json::object& o, const std::string& where);
+boost::json::object quarantine_entry_object(const QuarantineEntry& q);
+Result<QuarantineEntry> parse_quarantine_entry(const boost::json::value& v, const std::string& where);
+
 // The file's object (vigil status --format json embeds it) and its text.
 boost::json::object daemon_state_object(const DaemonState& s);
 std::string daemon_state_to_json(const DaemonState& s);

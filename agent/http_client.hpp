@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "result.hpp"
+#include "store_url.hpp"
 
 namespace vigil::agent {
 
@@ -70,9 +71,6 @@ struct HttpClientOptions {
   std::string user_agent = "vigil";
 };
 
-// Checks a store URL: https, a host, no query or fragment, no user info.
-// Returns {origin "https://host:port", path prefix without a trailing '/'}.
-Result<std::pair<std::string, std::string>> split_store_url(std::string_view url);
 
 // Checks the pin syntax: sha256// and base64 of 32 bytes, ';'-separated.
 Status check_pin(std::string_view pin);

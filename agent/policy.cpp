@@ -434,8 +434,7 @@ Result<PolicyPack> parse_policy(std::string_view yaml_text, const std::string& s
   return pack;
 }
 
-Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>& paths,
-                                                  const ControlCatalog& catalog) {
+Result<std::vector<PolicySource>> read_policy_sources(const std::vector<std::string>& paths) {
   namespace fs = std::filesystem;
   std::vector<fs::path> files;  // a "builtin:" entry stays as written
   for (const auto& p : paths) {
@@ -461,19 +460,29 @@ Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>
       return make_error(Errc::not_found, p + ": no such policy file or directory");
     }
   }
+  std::vector<PolicySource> sources;
+  std::vector<std::string> errors;
+  for (const auto& f : files) {
+    if (f.native().rfind(kBuiltinPrefix, 0) == 0) {
+      sources.push_back({f.native(), {}});
+    } else if (auto text = read_policy_file(f)) {
+      sources.push_back({f.string(), std::move(*text)});
+    } else {
+      errors.push_back(text.error().message);
+    }
+  }
+  if (!errors.empty()) return make_error(Errc::parse, join(errors, "\n"));
+  return sources;
+}
+
+Result<std::vector<PolicyPack>> parse_policy_sources(const std::vector<PolicySource>& sources,
+                                                     const ControlCatalog& catalog) {
   std::vector<PolicyPack> packs;
   std::vector<std::string> errors;
   std::map<std::string, std::string> owner;  // check id -> source
-  for (const auto& f : files) {
-    Result<PolicyPack> pack = make_error(Errc::internal, "");
-    if (f.native().rfind(kBuiltinPrefix, 0) == 0) {
-      pack = builtin_pack(f.native());
-    } else if (auto text = read_policy_file(f)) {
-      pack = parse_policy(*text, f.string(), catalog);
-    } else {
-      errors.push_back(text.error().message);
-      continue;
-    }
+  for (const auto& src : sources) {
+    Result<PolicyPack> pack = src.source.rfind(kBuiltinPrefix, 0) == 0 ? builtin_pack(src.source)
+                                                                      : parse_policy(src.text, src.source, catalog);
     if (!pack) {
       errors.push_back(pack.error().message);
       continue;
@@ -489,6 +498,13 @@ Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>
   }
   if (!errors.empty()) return make_error(Errc::parse, join(errors, "\n"));
   return packs;
+}
+
+Result<std::vector<PolicyPack>> load_policy_paths(const std::vector<std::string>& paths,
+                                                  const ControlCatalog& catalog) {
+  auto sources = read_policy_sources(paths);
+  if (!sources) return std::move(sources).error();
+  return parse_policy_sources(*sources, catalog);
 }
 
 namespace {

@@ -57,6 +57,19 @@ struct PolicyPack {
 Result<PolicyPack> parse_policy(std::string_view yaml_text, const std::string& source,
                                 const ControlCatalog& catalog = ControlCatalog::builtin());
 
+// A pack as read, before parsing: a file's bytes, or a built-in pack by its
+// name (text empty). The daemon keeps these for the policies it validated,
+// so a scan parses what was validated, not what the files hold later.
+struct PolicySource {
+  std::string source;  // the file's path, or "builtin:NAME.yaml"
+  std::string text;
+};
+// Lists and reads the files of paths as load_policy_paths does.
+Result<std::vector<PolicySource>> read_policy_sources(const std::vector<std::string>& paths);
+// Parses them; check ids must be unique across all packs.
+Result<std::vector<PolicyPack>> parse_policy_sources(const std::vector<PolicySource>& sources,
+                                                     const ControlCatalog& catalog = ControlCatalog::builtin());
+
 // Loads packs from files and directories (a directory contributes its *.yaml
 // and *.yml files in name order) and built-in packs named "builtin:NAME"
 // ("builtin:linux-filesystem"). Check ids must be unique across all packs.

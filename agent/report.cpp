@@ -42,40 +42,6 @@ std::string pad(std::string s, std::size_t w) {
   return s;
 }
 
-void pretty(const json::value& v, std::string& out, int indent) {
-  const std::string ind(static_cast<std::size_t>(indent), ' ');
-  if (v.is_object()) {
-    const auto& o = v.get_object();
-    if (o.empty()) {
-      out += "{}";
-      return;
-    }
-    out += "{\n";
-    std::size_t i = 0;
-    for (const auto& kv : o) {
-      out += ind + "  " + json::serialize(json::string(kv.key())) + ": ";
-      pretty(kv.value(), out, indent + 2);
-      out += (++i < o.size()) ? ",\n" : "\n";
-    }
-    out += ind + "}";
-  } else if (v.is_array()) {
-    const auto& a = v.get_array();
-    if (a.empty()) {
-      out += "[]";
-      return;
-    }
-    out += "[\n";
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      out += ind + "  ";
-      pretty(a[i], out, indent + 2);
-      out += (i + 1 < a.size()) ? ",\n" : "\n";
-    }
-    out += ind + "]";
-  } else {
-    out += json::serialize(v);
-  }
-}
-
 // The rows that made a check fail (compliant 0 or NULL), a few at most, one
 // line each; the complete evidence is in the JSON report.
 void print_failing_rows(const CheckResult& r, std::ostream& out) {
@@ -125,13 +91,6 @@ std::string iso_time(std::int64_t unix_ms) {
 json::object controls_to_json(const Check& c) {
   return json::object{{"iso27001-2022", string_array(c.controls_2022)},
                       {"iso27001-2013", string_array(c.controls_2013)}};
-}
-
-std::string pretty_json(const json::value& v) {
-  std::string out;
-  pretty(v, out, 0);
-  out += "\n";
-  return out;
 }
 
 json::value value_to_json(const collectors::Value& v) {

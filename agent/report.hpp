@@ -7,6 +7,7 @@
 
 #include "catalog.hpp"
 #include "engine.hpp"
+#include "text_format.hpp"  // pretty_json
 
 namespace vigil::agent {
 
@@ -37,8 +38,5 @@ struct VerdictCounts {
   std::size_t pass = 0, fail = 0, not_applicable = 0, error = 0, waived = 0;
 };
 VerdictCounts count_verdicts(const ScanReport& report);
-
-// Pretty-printed JSON (two-space indent) with a final newline.
-std::string pretty_json(const boost::json::value& v);
 
 }  // namespace vigil::agent

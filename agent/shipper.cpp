@@ -43,16 +43,6 @@ const char* status_hint(long status) {
 
 }  // namespace
 
-RandomUpTo system_random() {
-  // One engine per thread, seeded from the OS: jitter only needs to spread
-  // hosts apart, not to be unpredictable.
-  return [](std::int64_t upper) {
-    thread_local std::mt19937_64 engine{std::random_device{}()};
-    if (upper <= 0) return std::int64_t{0};
-    return std::uniform_int_distribution<std::int64_t>(0, upper)(engine);
-  };
-}
-
 std::chrono::milliseconds backoff_delay(unsigned attempt, const RandomUpTo& random,
                                         std::chrono::milliseconds base, std::chrono::milliseconds cap) {
   const std::int64_t c = std::max<std::int64_t>(0, cap.count());
@@ -156,6 +146,7 @@ struct Shipper::Outcome {
 
 Shipper::Shipper(Cache& cache, const crypto::HostKey& key, HttpTransport& transport, ShipperOptions opts)
     : cache_(cache), key_(key), transport_(transport), opts_(std::move(opts)) {
+  failures_ = std::min(opts_.initial_failures, 64u);
   if (!opts_.now_s) opts_.now_s = system_now_s;
   if (!opts_.random) opts_.random = system_random();
   opts_.batch_count = std::clamp<std::size_t>(opts_.batch_count, 1, 1000);

@@ -18,12 +18,10 @@
 #include "crypto.hpp"
 #include "http_client.hpp"
 #include "result.hpp"
+#include "random_source.hpp"
 
 namespace vigil::agent {
 
-// A uniform random integer in [0, upper] (upper >= 0).
-using RandomUpTo = std::function<std::int64_t(std::int64_t upper)>;
-RandomUpTo system_random();
 
 inline constexpr std::chrono::milliseconds kBackoffBase{1000};
 inline constexpr std::chrono::milliseconds kBackoffCap{3'600'000};
@@ -42,6 +40,9 @@ struct ShipperOptions {
   // Unix seconds for the request signature and Retry-After dates; the system clock when empty.
   std::function<std::int64_t()> now_s;
   RandomUpTo random;  // system_random() when empty
+  // Consecutive transient failures before this Shipper (the daemon runs
+  // each drain in a process of its own and carries the count over).
+  unsigned initial_failures = 0;
 };
 
 struct RejectedEnvelope {

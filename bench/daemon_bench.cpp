@@ -4,11 +4,12 @@
 //
 //   vigil_daemon_bench [--idle-seconds N] [--root DIR]    (defaults: 60, /)
 //
-// The scan inside the daemon: its wall time (the daemon's own scan-done
-// log line), the CPU the process spent from start to the scan's end, and
-// peak RSS (VmHWM). Idle: over N seconds after the scan, the wake-ups (the
-// context switches of all the process's threads, which is every time any
-// of them ran), CPU seconds, and RSS/PSS at the end.
+// The scan inside the daemon runs in a `vigil job` child of the loop: its
+// wall time, CPU and peak RSS are the daemon's own scan-done log line (the
+// loop has them from wait4). The loop itself: CPU from start to the scan's
+// end and its peak RSS (VmHWM). Idle: over N seconds after the scan, the
+// wake-ups (the context switches of all the loop's threads, which is every
+// time any of them ran), CPU seconds, and RSS/PSS at the end.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -134,8 +135,11 @@ int main(int argc, char** argv) {
   const std::string proc = "/proc/" + std::to_string(pid);
   const std::string status_after_scan = read_text(proc + "/status");
   const double cpu_scan = cpu_seconds(pid);
-  const auto wall_at = scan_line.find("wall_ms=");
-  const long scan_wall = wall_at == std::string::npos ? -1 : std::strtol(scan_line.c_str() + wall_at + 8, nullptr, 10);
+  auto logged = [&scan_line](const std::string& key) {
+    const auto at = scan_line.find(key + "=");
+    return at == std::string::npos ? -1L : std::strtol(scan_line.c_str() + at + key.size() + 1, nullptr, 10);
+  };
+  const long scan_wall = logged("wall_ms"), scan_cpu = logged("cpu_ms"), scan_rss = logged("max_rss_kb");
 
   int threads = 0;
   const long sw0 = switches(pid, &threads);
@@ -154,8 +158,10 @@ int main(int argc, char** argv) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - stop_start).count();
 
   std::printf("vigil run on root %s (built-in baseline, hourly; shipping off)\n", root.c_str());
-  std::printf("  scan inside the daemon   wall %ld ms, process CPU from start to scan end %.2f s, peak RSS %ld kB\n",
-              scan_wall, cpu_scan, field_kb(status_after_scan, "VmHWM"));
+  std::printf("  scan (its job process)   wall %ld ms, CPU %ld ms, peak RSS %ld kB\n", scan_wall, scan_cpu,
+              scan_rss);
+  std::printf("  the loop (vigild)        CPU from start to scan end %.3f s, peak RSS %ld kB\n", cpu_scan,
+              field_kb(status_after_scan, "VmHWM"));
   std::printf("  idle %3d s               wake-ups %ld (context switches of %d threads), CPU %.3f s\n",
               idle_seconds, sw1 - sw0, threads, cpu1 - cpu0);
   std::printf("  idle memory              RSS %ld kB (anonymous %ld kB, file %ld kB), PSS %ld kB\n",

@@ -17,6 +17,7 @@
 
 #include "cache.hpp"
 #include "daemon.hpp"
+#include "daemon_jobs.hpp"
 #include "daemon_config.hpp"
 #include "daemon_state.hpp"
 #include "enrollment.hpp"
@@ -440,10 +441,9 @@ TEST_CASE("scan job: records, quarantines a collector over budget, skips it next
   pack.checks = {check_of("slow", "SELECT x, 1 AS compliant FROM test_daemon_slow"),
                  check_of("plain", "SELECT 1 AS x, 1 AS compliant")};
   loaded.packs = {{pack}};
-  std::mutex write_mutex;
   const std::int64_t now = 1'800'000'000'000;
 
-  auto first = run_scan_job(loaded, 0, {}, now, nullptr, write_mutex);
+  auto first = run_scan_job(loaded, 0, {}, now, nullptr);
   INFO(first.error);
   REQUIRE(first.sequence);
   CHECK(*first.sequence == 1);
@@ -454,7 +454,7 @@ TEST_CASE("scan job: records, quarantines a collector over budget, skips it next
   CHECK(first.quarantine[0].until_ms == now + 3'600'000);
 
   // In quarantine: not run, its check an error naming the quarantine, still recorded.
-  auto second = run_scan_job(loaded, 0, first.quarantine, now + 60'000, nullptr, write_mutex);
+  auto second = run_scan_job(loaded, 0, first.quarantine, now + 60'000, nullptr);
   REQUIRE(second.sequence);
   CHECK(*second.sequence == 2);
   CHECK(second.counts.error == 1);
@@ -475,13 +475,13 @@ TEST_CASE("scan job: records, quarantines a collector over budget, skips it next
   CHECK_THAT((*results)[1].message, Catch::Contains("skipped: quarantined until"));
 
   // Expired: the collector runs again (and, still slow, goes back).
-  auto third = run_scan_job(loaded, 0, second.quarantine, now + 3'700'000, nullptr, write_mutex);
+  auto third = run_scan_job(loaded, 0, second.quarantine, now + 3'700'000, nullptr);
   REQUIRE(third.sequence);
   CHECK_THAT(third.newly_quarantined, Catch::VectorContains(std::string("test_daemon_slow")));
 
   // A cancelled job records nothing.
   std::atomic<bool> cancel{true};
-  auto cancelled = run_scan_job(loaded, 0, {}, now + 3'800'000, &cancel, write_mutex);
+  auto cancelled = run_scan_job(loaded, 0, {}, now + 3'800'000, &cancel);
   CHECK(cancelled.cancelled);
   CHECK_FALSE(cancelled.sequence);
   auto status = cache->status();
@@ -511,12 +511,11 @@ TEST_CASE("root recording into the service user's state directory leaves the fil
   pack.source = "owner-test.yaml";
   pack.checks = {check_of("plain", "SELECT 1 AS x, 1 AS compliant")};
   loaded.packs = {{pack}};
-  std::mutex write_mutex;
-  auto r = run_scan_job(loaded, 0, {}, 1'800'000'000'000, nullptr, write_mutex);
+  auto r = run_scan_job(loaded, 0, {}, 1'800'000'000'000, nullptr);
   INFO(r.error);
   REQUIRE(r.sequence);
   // Root again: the service user's key is accepted for the service's chain.
-  auto again = run_scan_job(loaded, 0, {}, 1'800'000'060'000, nullptr, write_mutex);
+  auto again = run_scan_job(loaded, 0, {}, 1'800'000'060'000, nullptr);
   INFO(again.error);
   REQUIRE(again.sequence);
   CHECK(*again.sequence == 2);

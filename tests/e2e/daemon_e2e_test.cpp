@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -282,4 +283,85 @@ TEST_CASE("vigil run: a bad configuration stops it at start with file and line",
   auto good = run_vigil_process({"run", "--check-config", "--config", dir.path() + "/good.yaml"});
   CHECK(good.exit_code == 0);
   CHECK_THAT(good.out, Catch::Contains("Schedule quick: every 3600 s"));
+}
+
+namespace {
+
+// A check whose query never ends by itself (until its 120 s timeout): the
+// scan is still running whenever the test looks.
+constexpr const char* kEndlessPack = R"(id: endless
+title: A scan that takes its time
+version: '1'
+checks:
+  - id: endless.count
+    title: Counts for ever
+    severity: low
+    controls: { iso27001-2022: [A.8.9] }
+    query: WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x, 1 AS compliant FROM c WHERE x < 0
+    remediation: None.
+)";
+
+std::string endless_config(const AgentHost& host, const std::string& policies, const std::string& schedule) {
+  return "root: " + host.root() + "\nstate_dir: " + host.state_dir() + "\nschedules:\n  - name: " + schedule +
+         "\n    policies: [" + policies + "]\n    interval_seconds: 3600\nscan:\n  check_timeout_seconds: 120\n"
+         "store:\n  ship: false\n";
+}
+
+// The children of pid (from each process's stat: its parent is field 4).
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string stat = read_text(e.path().string() + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 4 >= stat.size()) continue;
+    if (std::atol(stat.c_str() + close + 4) == pid) out.push_back(static_cast<pid_t>(std::atol(name.c_str())));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("vigil run: a scan is a process of its own, killed it records nothing, SIGTERM ends one mid-way",
+          "[daemon-e2e]") {
+  test::TempDir dir;
+  AgentHost host("debian12-stock");
+  dir.write("policies/endless.yaml", kEndlessPack);
+  const std::string policies = dir.path() + "/policies";
+  dir.write("vigil.yaml", endless_config(host, policies, "endless"));
+  NotifySocket notify(dir.path() + "/notify");
+  Daemon d(dir.path() + "/vigil.yaml", notify.path(), dir.path() + "/daemon.log");
+  REQUIRE(notify.wait_for("STATUS=scanning: endless"));
+  std::vector<pid_t> children;
+  for (int i = 0; i < 200 && children.empty(); ++i) {
+    children = children_of(d.process().pid());
+    if (children.empty()) std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE(children.size() == 1);
+  // What the scan process is: vigil itself, not the loop.
+  CHECK(read_text("/proc/" + std::to_string(children[0]) + "/comm") == "vigil\n");
+  REQUIRE(::kill(children[0], SIGKILL) == 0);
+  const bool failed = wait_state(host, [](const agent::DaemonState& s) {
+    const auto* x = schedule(s, "endless");
+    return x != nullptr && x->last_error.find("killed by signal 9") != std::string::npos;
+  });
+  INFO("log: " << d.log());
+  REQUIRE(failed);
+  CHECK(d.process().running());
+  CHECK_THAT(d.log(), Catch::Contains("event=scan-not-recorded"));
+  auto state = agent::load_daemon_state(host.state_dir());
+  REQUIRE(state);
+  CHECK_FALSE(schedule(*state, "endless")->last_sequence);
+
+  // A new schedule scans at once; SIGTERM cancels that scan and the daemon exits 0.
+  dir.write("vigil.yaml", endless_config(host, policies, "again"));
+  notify.mark();
+  d.process().signal(SIGHUP);
+  REQUIRE(notify.wait_for("STATUS=scanning: again"));
+  d.process().signal(SIGTERM);
+  CHECK(d.process().wait_exit(30s) == 0);
+  CHECK_THAT(d.log(), Catch::Contains("event=scan-cancelled schedule=again"));
+  CHECK_THAT(d.log(), !Catch::Contains("killed="));  // it stopped when asked, within the grace period
 }

@@ -182,6 +182,7 @@ expect_stat() {  # PATH "MODE USER GROUP"
   [ "$got" = "$2" ] || fail "$1: $got, expected $2"
 }
 expect_stat /usr/bin/vigil "755 root root"
+expect_stat /usr/libexec/vigil/vigild "755 root root"
 expect_stat /usr/bin/vigil-store "755 root root"
 expect_stat /etc/vigil "755 root root"
 expect_stat /etc/vigil/vigil.yaml "644 root root"
@@ -364,17 +365,6 @@ else
   fi
 fi
 
-if [ $have_strace -eq 1 ]; then
-  python3 "$src/tests/packaging/syscall_filter_check.py" /lib/systemd/system/vigil.service /usr/bin/vigil \
-    "$tmp/scan.trace" "$tmp/ship.trace" || fail "vigil makes system calls vigil.service does not allow"
-  if [ -f "$tmp/serve.trace" ]; then
-    python3 "$src/tests/packaging/syscall_filter_check.py" /lib/systemd/system/vigil-store.service \
-      /usr/bin/vigil-store "$tmp/serve.trace" || fail "vigil-store makes system calls vigil-store.service does not allow"
-  fi
-else
-  echo "note: strace is not installed; the system calls were not checked against SystemCallFilter="
-fi
-
 # The installed configuration is valid, and the installed daemon runs with
 # the unit's credentials: one scan recorded from a schedule without splay
 # (the packaged one waits up to ten minutes), then SIGTERM and exit 0.
@@ -394,14 +384,20 @@ store:
 YAML
 chmod 0644 "$tmp/daemon.yaml"
 chmod 0755 "$tmp"
-(cd / && exec "${as_vigil[@]}" /usr/bin/vigil run --config "$tmp/daemon.yaml" 2>"$tmp/daemon.log") &
+# Under strace (the loop, vigild, and its `vigil job` children all traced),
+# $daemon_pid is strace's and the daemon is its child.
+(cd / && exec $([ $have_strace -eq 1 ] && echo strace -f -qq -o "$tmp/daemon.trace") "${as_vigil[@]}" \
+  /usr/bin/vigil run --config "$tmp/daemon.yaml" 2>"$tmp/daemon.log") &
 daemon_pid=$!
 for _ in $(seq 1 600); do
   grep -q '"name": "package-test"' /var/lib/vigil/daemon-state.json 2>/dev/null &&
     grep -q '"last_sequence": [0-9]' /var/lib/vigil/daemon-state.json 2>/dev/null && break
   sleep 0.1
 done
-kill -TERM "$daemon_pid" 2>/dev/null
+loop_pid=$daemon_pid
+[ $have_strace -eq 1 ] && loop_pid=$(ps -o pid= --ppid "$daemon_pid" | tr -d ' ')
+[ "$(cat /proc/"$loop_pid"/comm 2>/dev/null)" = vigild ] || fail "the daemon's main process is not vigild"
+kill -TERM "$loop_pid" 2>/dev/null
 rc=0
 wait "$daemon_pid" || rc=$?
 grep -q '"last_sequence": [0-9]' /var/lib/vigil/daemon-state.json 2>/dev/null ||
@@ -410,6 +406,18 @@ grep -q '"last_sequence": [0-9]' /var/lib/vigil/daemon-state.json 2>/dev/null ||
 owner=$(stat -c %U:%a /var/lib/vigil/daemon-state.json)
 [ "$owner" = "vigil:600" ] || fail "daemon-state.json is $owner, not vigil:600"
 ok "vigil run as vigil: a scan recorded, daemon-state.json vigil 0600, exit 0 on SIGTERM"
+
+if [ $have_strace -eq 1 ]; then
+  python3 "$src/tests/packaging/syscall_filter_check.py" /lib/systemd/system/vigil.service /usr/bin/vigil \
+    "$tmp/scan.trace" "$tmp/ship.trace" "$tmp/daemon.trace" || fail "vigil makes system calls vigil.service does not allow"
+  if [ -f "$tmp/serve.trace" ]; then
+    python3 "$src/tests/packaging/syscall_filter_check.py" /lib/systemd/system/vigil-store.service \
+      /usr/bin/vigil-store "$tmp/serve.trace" || fail "vigil-store makes system calls vigil-store.service does not allow"
+  fi
+else
+  echo "note: strace is not installed; the system calls were not checked against SystemCallFilter="
+fi
+
 
 # --- upgrade, remove, install again ------------------------------------------
 echo "== dpkg -i again (the upgrade path), dpkg --remove, dpkg -i"
@@ -470,7 +478,7 @@ for p in vigil vigil-store; do
   [ -z "$st" ] || [ "${st:0:2}" = un ] || fail "$p: dpkg status after purge is '$st'"
   while read -r f; do
     case $f in
-      /. | /etc | /lib | /lib/systemd | /lib/systemd/system | /usr | /usr/bin | /usr/share | /usr/share/doc) ;;
+      /. | /etc | /lib | /lib/systemd | /lib/systemd/system | /usr | /usr/bin | /usr/libexec | /usr/share | /usr/share/doc) ;;
       *) [ ! -e "$f" ] && [ ! -L "$f" ] || fail "$f (from $p) is still there" ;;
     esac
   done <"$tmp/$p.files"
