@@ -27,7 +27,11 @@ bool denied_function(std::string_view name) {
 }
 
 int authorize(void* p, int action, const char* arg1, const char* arg2, const char*, const char*) {
-  if (static_cast<const ScanState*>(p)->declaring) return SQLITE_OK;
+  const auto* st = static_cast<const ScanState*>(p);
+  if (st->declaring) return SQLITE_OK;
+  if (action == SQLITE_READ && arg1 != nullptr && st->prepare_reads != nullptr &&
+      std::find(st->prepare_reads->begin(), st->prepare_reads->end(), arg1) == st->prepare_reads->end())
+    st->prepare_reads->emplace_back(arg1);
   // Built-in eponymous tables (json_each) register themselves on first use
   // with an internal update of the schema table; statements themselves still
   // have to be read-only (sqlite3_stmt_readonly) and DEFENSIVE is on.
@@ -145,6 +149,15 @@ int find_compliant_column(const sql::Statement& s) {
     if (iequals(s.column_name(i), "compliant")) return i;
   }
   return -1;
+}
+
+// By table and arguments: with the prefetch worker, the order in which
+// collectors finish depends on the machine; the report does not.
+std::vector<CollectorRun> sorted_runs(std::vector<CollectorRun> runs) {
+  std::stable_sort(runs.begin(), runs.end(), [](const CollectorRun& a, const CollectorRun& b) {
+    return a.table != b.table ? a.table < b.table : a.args < b.args;
+  });
+  return runs;
 }
 
 }  // namespace
@@ -360,6 +373,19 @@ CheckResult Engine::run_check(const PolicyPack& pack, const Check& check, const 
   return r;
 }
 
+std::vector<std::vector<std::string>> Engine::tables_read_by(
+    const std::vector<std::pair<const PolicyPack*, const Check*>>& checks) {
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& [pack, check] : checks) {
+    reads.emplace_back();
+    state_->prepare_reads = &reads.back();
+    if (!check->applies_when.empty()) (void)prepare_checked(check->applies_when);
+    (void)prepare_checked(check->query);
+  }
+  state_->prepare_reads = nullptr;
+  return reads;
+}
+
 ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions& opts) {
   begin_scan(&opts);
   ScanReport report;
@@ -369,21 +395,51 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
                              .count();
   const auto scan_start = Clock::now();
   const std::set<std::string> only(opts.only_checks.begin(), opts.only_checks.end());
-
+  std::vector<std::pair<const PolicyPack*, const Check*>> checks;
   for (const auto& pack : packs) {
     report.packs.push_back(&pack);
-    for (const auto& check : pack.checks) {
-      if (opts.cancel != nullptr && opts.cancel->load(std::memory_order_relaxed)) {
-        report.cancelled = true;
-        break;
-      }
-      if (only.empty() || only.count(check.id) != 0) report.results.push_back(run_check(pack, check, opts));
+    for (const auto& check : pack.checks)
+      if (only.empty() || only.count(check.id) != 0) checks.emplace_back(&pack, &check);
+  }
+  // With a prefetch worker, a check that reads a table the worker is
+  // collecting (or about to: the heavy ones) runs after the other checks,
+  // so the scan's thread works instead of waiting; results keep the packs'
+  // order.
+  std::vector<std::vector<std::string>> reads;
+  if (opts.prefetch) {
+    reads = tables_read_by(checks);
+    std::vector<std::string> all;
+    for (const auto& r : reads)
+      for (const auto& t : r)
+        if (std::find(all.begin(), all.end(), t) == all.end()) all.push_back(t);
+    all.emplace_back("system_info");  // the host description at the end
+    start_prefetch(*state_, all);
+  }
+  std::vector<std::optional<CheckResult>> results(checks.size());
+  std::vector<std::size_t> deferred;
+  auto cancelled = [&] { return opts.cancel != nullptr && opts.cancel->load(std::memory_order_relaxed); };
+  for (std::size_t i = 0; i < checks.size() && !cancelled(); ++i) {
+    if (!reads.empty() && prefetch_busy(*state_, reads[i])) {
+      deferred.push_back(i);
+      continue;
     }
+    results[i] = run_check(*checks[i].first, *checks[i].second, opts);
+  }
+  for (std::size_t i : deferred) {
+    if (cancelled()) break;
+    results[i] = run_check(*checks[i].first, *checks[i].second, opts);
+  }
+  for (auto& r : results) {
+    if (!r) {
+      report.cancelled = true;  // only a cancel leaves a check unrun
+      break;
+    }
+    report.results.push_back(std::move(*r));
   }
   // A cancel that came during the last check cut it short too.
   if (opts.cancel != nullptr && opts.cancel->load(std::memory_order_relaxed)) report.cancelled = true;
   if (report.cancelled) {
-    report.collectors = state_->runs;
+    report.collectors = sorted_runs(state_->runs);
     report.duration_ms = ms_since(scan_start);
     state_->reset();
     return report;
@@ -402,8 +458,11 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
   }
   // ...and one during the host description leaves it empty: not a whole scan either.
   if (opts.cancel != nullptr && opts.cancel->load(std::memory_order_relaxed)) report.cancelled = true;
-  report.collectors = state_->runs;
+  stop_prefetch(*state_);
+  report.collectors = sorted_runs(state_->runs);
   report.warnings = state_->warnings;
+  std::stable_sort(report.warnings.begin(), report.warnings.end(),
+                   [](const collectors::Warning& a, const collectors::Warning& b) { return a.table < b.table; });
   report.duration_ms = ms_since(scan_start);
   state_->skip = nullptr;
   state_->cancel = nullptr;

@@ -1,7 +1,11 @@
 // SQLite virtual-table glue for collectors (see vtab.hpp).
 #include "vtab.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -169,8 +173,173 @@ Value value_of(sqlite3_value* v) {
   }
 }
 
-// Runs the collector (at most once per scan and argument set) behind a
-// firewall: an exception or a malformed row becomes the table's error.
+// One collector run behind a firewall: an exception or a malformed row
+// becomes the table's error; a table in `skip` is not run; one over its
+// budget is an error. Touches nothing shared: the prefetch worker calls it
+// too. arg_text is the arguments as the report writes them ("('/etc')").
+struct Collected {
+  CollectedTable table;
+  CollectorRun run;
+  std::vector<collectors::Warning> warnings;
+};
+
+Collected run_collector(const TableDef& def, const collectors::Host& host, std::vector<Value> args,
+                        const std::string& arg_text, const std::map<std::string, std::string>* skip,
+                        std::chrono::nanoseconds budget) {
+  Collected out;
+  const std::string key = def.name + arg_text;
+  if (skip != nullptr) {
+    if (auto skipped = skip->find(def.name); skipped != skip->end()) {
+      out.run = CollectorRun{def.name, arg_text, 0, 0.0, "skipped: " + skipped->second};
+      out.run.skipped = true;
+      out.table.error = "collector " + key + " skipped: " + skipped->second;
+      return out;
+    }
+  }
+  auto rows = std::make_shared<std::vector<Row>>();
+  const auto start = std::chrono::steady_clock::now();
+  std::string error;
+  // Collectors never throw: the registry wraps each one in a firewall.
+  collectors::CollectContext ctx(host, std::move(args), out.warnings, def.name);
+  if (Status s = def.collect(ctx, *rows); !s.ok()) error = s.error().message;
+  if (error.empty()) {
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      if ((*rows)[i].size() != def.columns.size()) {
+        error = "internal: row " + std::to_string(i) + " has " + std::to_string((*rows)[i].size()) +
+                " values for " + std::to_string(def.columns.size()) + " columns";
+        break;
+      }
+    }
+  }
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  bool over_budget = false;
+  // Slow and then failed (a program that timed out) counts too: it is the
+  // slow collector the quarantine is for. Its own error stays in the message.
+  if (budget.count() > 0 && ms * 1e6 > static_cast<double>(budget.count())) {
+    over_budget = true;
+    char text[96];
+    std::snprintf(text, sizeof text, "took %.1f ms, over its time budget of %.1f ms", ms,
+                  static_cast<double>(budget.count()) / 1e6);
+    error = error.empty() ? std::string(text) : std::string(text) + "; " + error;
+  }
+  out.run = CollectorRun{def.name, arg_text, error.empty() ? rows->size() : 0, ms, error};
+  out.run.over_budget = over_budget;
+  if (error.empty())
+    out.table.rows = std::move(rows);
+  else
+    out.table.error = "collector " + key + " failed: " + error;
+  return out;
+}
+
+}  // namespace
+
+class Prefetcher {
+ public:
+  Prefetcher(const ScanState& st, std::vector<const TableDef*> defs)
+      : host_(*st.host), skip_(st.skip), budget_(st.collector_budget), cancel_(st.cancel) {
+    for (const auto* d : defs) {
+      index_.emplace(d->name, slots_.size());
+      slots_.push_back(Slot{d, State::pending, {}});
+    }
+    worker_ = std::thread([this] { work(); });
+  }
+  ~Prefetcher() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    worker_.join();
+  }
+  Prefetcher(const Prefetcher&) = delete;
+  Prefetcher& operator=(const Prefetcher&) = delete;
+
+  // Whether reading one of names now would wait for the worker, or take
+  // from it a heavy table it is about to collect.
+  bool busy(const std::vector<std::string>& names) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& n : names) {
+      auto it = index_.find(n);
+      if (it == index_.end()) continue;
+      const Slot& slot = slots_[it->second];
+      if (slot.state == State::running || (slot.state == State::pending && slot.def->heavy)) return true;
+    }
+    return false;
+  }
+
+  // The table's collection, run here if the worker has not started it,
+  // waited for if it has; nullopt when the table is not prefetched or was
+  // already taken.
+  std::optional<Collected> take(const std::string& name) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto it = index_.find(name);
+    if (it == index_.end()) return std::nullopt;
+    Slot& slot = slots_[it->second];
+    // A heavy table is the worker's, which starts with those: wait for it
+    // rather than take it, unless the worker has stopped.
+    if (slot.def->heavy)
+      done_.wait(lock, [&] { return slot.state == State::done || slot.state == State::taken || worker_done_; });
+    switch (slot.state) {
+      case State::taken:
+        return std::nullopt;
+      case State::pending: {
+        slot.state = State::taken;
+        lock.unlock();
+        return run_collector(*slot.def, host_, {}, "", skip_, budget_);
+      }
+      case State::running:
+        done_.wait(lock, [&] { return slot.state == State::done; });
+        [[fallthrough]];
+      case State::done:
+        slot.state = State::taken;
+        return std::move(slot.result);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  enum class State { pending, running, done, taken };
+  struct Slot {
+    const TableDef* def;
+    State state;
+    Collected result;
+  };
+
+  void work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (std::size_t i = slots_.size(); i-- > 0;) {
+      if (stopping_ || (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed))) break;
+      Slot& slot = slots_[i];
+      if (slot.state != State::pending) break;  // the scan's thread got here first: the rest is its
+      slot.state = State::running;
+      lock.unlock();
+      Collected c = run_collector(*slot.def, host_, {}, "", skip_, budget_);
+      lock.lock();
+      slot.result = std::move(c);
+      slot.state = State::done;
+      done_.notify_all();
+    }
+    worker_done_ = true;
+    done_.notify_all();
+  }
+
+  const collectors::Host& host_;
+  const std::map<std::string, std::string>* skip_;
+  std::chrono::nanoseconds budget_;
+  const std::atomic<bool>* cancel_;
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::vector<Slot> slots_;  // never resized once the worker runs
+  std::map<std::string, std::size_t> index_;
+  bool stopping_ = false;
+  bool worker_done_ = false;  // work() has returned: nothing more will be collected there
+  std::thread worker_;  // last: started once the rest is built
+};
+
+namespace {
+
+// Runs the collector (at most once per scan and argument set) and keeps the
+// outcome in the scan state; a prefetched table comes from the worker.
 const CollectedTable& collect(VTab* t, std::vector<Value> args) {
   ScanState& st = *t->state;
   std::string arg_text;
@@ -181,51 +350,19 @@ const CollectedTable& collect(VTab* t, std::vector<Value> args) {
   }
   const std::string key = t->def->name + arg_text;
   if (auto it = st.cache.find(key); it != st.cache.end()) return it->second;
-
-  CollectedTable result;
-  if (st.skip != nullptr) {
-    if (auto skipped = st.skip->find(t->def->name); skipped != st.skip->end()) {
-      CollectorRun run{t->def->name, arg_text, 0, 0.0, "skipped: " + skipped->second};
-      run.skipped = true;
-      st.runs.push_back(run);
-      result.error = "collector " + key + " skipped: " + skipped->second;
-      return st.cache.emplace(key, std::move(result)).first->second;
-    }
+  std::optional<Collected> got;
+  if (args.empty() && st.prefetch) got = st.prefetch->take(t->def->name);
+  if (!got) got = run_collector(*t->def, *st.host, std::move(args), arg_text, st.skip, st.collector_budget);
+  st.runs.push_back(std::move(got->run));
+  // The same warning from the same table is kept once per scan (a
+  // collector that runs per argument would otherwise repeat it).
+  for (auto& w : got->warnings) {
+    const bool seen = std::any_of(st.warnings.begin(), st.warnings.end(), [&](const collectors::Warning& x) {
+      return x.table == w.table && x.where == w.where && x.message == w.message;
+    });
+    if (!seen) st.warnings.push_back(std::move(w));
   }
-  auto rows = std::make_shared<std::vector<Row>>();
-  const auto start = std::chrono::steady_clock::now();
-  std::string error;
-  // Collectors never throw: the registry wraps each one in a firewall.
-  collectors::CollectContext ctx(*st.host, std::move(args), st.warnings, t->def->name);
-  if (Status s = t->def->collect(ctx, *rows); !s.ok()) error = s.error().message;
-  if (error.empty()) {
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      if ((*rows)[i].size() != t->def->columns.size()) {
-        error = "internal: row " + std::to_string(i) + " has " + std::to_string((*rows)[i].size()) +
-                " values for " + std::to_string(t->def->columns.size()) + " columns";
-        break;
-      }
-    }
-  }
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  bool over_budget = false;
-  // Slow and then failed (a program that timed out) counts too: it is the
-  // slow collector the quarantine is for. Its own error stays in the message.
-  if (st.collector_budget.count() > 0 && ms * 1e6 > static_cast<double>(st.collector_budget.count())) {
-    over_budget = true;
-    char text[96];
-    std::snprintf(text, sizeof text, "took %.1f ms, over its time budget of %.1f ms", ms,
-                  static_cast<double>(st.collector_budget.count()) / 1e6);
-    error = error.empty() ? std::string(text) : std::string(text) + "; " + error;
-  }
-  st.runs.push_back(CollectorRun{t->def->name, arg_text, error.empty() ? rows->size() : 0, ms, error});
-  st.runs.back().over_budget = over_budget;
-  if (error.empty())
-    result.rows = std::move(rows);
-  else
-    result.error = "collector " + key + " failed: " + error;
-  return st.cache.emplace(key, std::move(result)).first->second;
+  return st.cache.emplace(key, std::move(got->table)).first->second;
 }
 
 int x_filter(sqlite3_vtab_cursor* cur, int idx_num, const char*, int argc, sqlite3_value** argv) {
@@ -357,6 +494,37 @@ Status register_fact_tables(const sql::Database& db, ScanState& state) {
                                   deb_version_cmp, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return make_error(Errc::sql, "register deb_version_cmp: " + db.last_error());
   return {};
+}
+
+void start_prefetch(ScanState& st, const std::vector<std::string>& tables) {
+  st.prefetch.reset();
+  std::vector<const TableDef*> defs;
+  for (const auto& name : tables) {
+    const TableDef* def = collectors::Registry::instance().find(name);
+    if (def == nullptr) continue;
+    if (std::any_of(def->columns.begin(), def->columns.end(), [](const collectors::Column& c) { return c.hidden; }))
+      continue;
+    if (std::find(defs.begin(), defs.end(), def) == defs.end()) defs.push_back(def);
+  }
+  if (defs.size() < 2 || st.host == nullptr) return;
+  // The worker works from the end: the heavy tables first, the one the scan
+  // reaches soonest first, so the slowest collectors overlap the scan's own
+  // work instead of the scan waiting for them.
+  const auto heavy = std::stable_partition(defs.begin(), defs.end(), [](const TableDef* d) { return !d->heavy; });
+  std::reverse(heavy, defs.end());
+  try {
+    st.prefetch = std::make_shared<Prefetcher>(st, std::move(defs));
+  } catch (const std::system_error&) {
+    st.prefetch.reset();  // no thread to be had: the scan collects everything itself
+  }
+}
+
+bool prefetch_busy(const ScanState& st, const std::vector<std::string>& tables) {
+  return st.prefetch && st.prefetch->busy(tables);
+}
+
+void stop_prefetch(ScanState& st) {
+  st.prefetch.reset();
 }
 
 }  // namespace vigil::agent

@@ -24,6 +24,8 @@ struct CollectedTable {
   std::string error;  // non-empty: the collector failed
 };
 
+class Prefetcher;  // vtab.cpp
+
 struct ScanState {
   const collectors::Host* host = nullptr;
   std::map<std::string, CollectedTable> cache;  // key: table + args
@@ -39,6 +41,11 @@ struct ScanState {
   std::chrono::nanoseconds collector_budget{0};
   const std::map<std::string, std::string>* skip = nullptr;
   const std::atomic<bool>* cancel = nullptr;
+  // While set, the authorizer adds every table a statement being prepared
+  // reads (in order, once each): how a scan learns what to collect ahead.
+  std::vector<std::string>* prepare_reads = nullptr;
+  // Argument-less tables collected ahead on a second thread, see start_prefetch.
+  std::shared_ptr<Prefetcher> prefetch;
 
   void reset() {
     cache.clear();
@@ -48,8 +55,26 @@ struct ScanState {
     collector_budget = std::chrono::nanoseconds{0};
     skip = nullptr;
     cancel = nullptr;
+    prefetch.reset();  // after stop_prefetch: the worker is joined
   }
 };
+
+// Starts one worker thread that collects `tables` (names of tables without
+// argument columns, in the order the scan first reads them): the heavy ones
+// first (TableDef::heavy), then the rest from the last one backwards, while
+// the scan's own thread reads them in its order: each is collected once, by whichever side claims it first, and
+// the scan's thread waits only for one the worker is in the middle of.
+// Results are reported as the scan reads them (CollectorRun, warnings), so
+// the report is the one a scan without a worker writes. Unknown names and
+// tables with arguments are ignored; nothing starts for fewer than two.
+void start_prefetch(ScanState& st, const std::vector<std::string>& tables);
+// Whether a read of one of tables now would wait for the worker (it is
+// collecting it), or take from it a heavy table it is about to start: the
+// scan then runs that check after the others.
+bool prefetch_busy(const ScanState& st, const std::vector<std::string>& tables);
+// Stops the worker (after the collector in flight, if any) and drops what
+// the scan did not read.
+void stop_prefetch(ScanState& st);
 
 // Registers every table of the collector registry as a module, plus the SQL
 // helper functions (mode_within), on db.

@@ -239,7 +239,7 @@ Status collect_updates(CollectContext& ctx, std::vector<Row>& rows) {
 using T = ColumnType;
 
 TableDef apt_updates_table() {
-  return TableDef{
+  TableDef def{
       "apt_updates",
       "One row per installed package (dpkg state installed) that some *_Packages list in "
       "/var/lib/apt/lists offers for its architecture (or 'all'). Versions are compared in dpkg's order; "
@@ -268,6 +268,8 @@ TableDef apt_updates_table() {
       },
       collect_updates,
   };
+  def.heavy = true;
+  return def;
 }
 
 }  // namespace

@@ -101,6 +101,9 @@ struct TableDef {
   std::string doc;
   std::vector<Column> columns;
   CollectFn collect;
+  // Reads many files or runs a program (tens of milliseconds on a real
+  // host): a scan's prefetch worker starts with these (vtab.hpp).
+  bool heavy = false;
 };
 
 class Registry {

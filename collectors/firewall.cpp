@@ -226,7 +226,7 @@ Status collect_firewall_chains(CollectContext& ctx, std::vector<Row>& rows) {
 using T = ColumnType;
 
 TableDef firewall_table() {
-  return TableDef{
+  TableDef def{
       "firewall",
       "Whether the kernel's packet filter filters incoming traffic: one row per address family, 'ip' (IPv4) "
       "and 'ip6' (IPv6), from `nft -j list ruleset` (every nf_tables table, iptables-nft's too; an inet "
@@ -269,6 +269,8 @@ TableDef firewall_table() {
       },
       collect_firewall,
   };
+  def.heavy = true;
+  return def;
 }
 
 TableDef firewall_chains_table() {

@@ -177,7 +177,7 @@ Status collect_processes(CollectContext& ctx, std::vector<Row>& rows) {
 using T = ColumnType;
 
 TableDef processes_table() {
-  return TableDef{
+  TableDef def{
       "processes",
       "Every process in /proc of the host root (one row per process, not per thread), read from "
       "/proc/<pid>/stat, status, cmdline and exe without running ps. For the live root this is the pid "
@@ -218,6 +218,8 @@ TableDef processes_table() {
       },
       collect_processes,
   };
+  def.heavy = true;
+  return def;
 }
 
 }  // namespace

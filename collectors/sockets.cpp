@@ -198,7 +198,7 @@ Status collect_listening_sockets(CollectContext& ctx, std::vector<Row>& rows) {
 using T = ColumnType;
 
 TableDef listening_sockets_table() {
-  return TableDef{
+  TableDef def{
       "listening_sockets",
       "Sockets that accept traffic: TCP in LISTEN and UDP/raw sockets bound but not connected, from "
       "/proc/net/tcp, tcp6, udp, udp6, raw and raw6 (tcp6/udp6/raw6 are absent when IPv6 is disabled). One "
@@ -236,6 +236,8 @@ TableDef listening_sockets_table() {
       },
       collect_listening_sockets,
   };
+  def.heavy = true;
+  return def;
 }
 
 }  // namespace

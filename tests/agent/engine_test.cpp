@@ -2,11 +2,14 @@
 #include "engine.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
+#include "policy.hpp"
 #include "test_support.hpp"
 
 using namespace vigil::agent;
@@ -97,6 +100,15 @@ struct Fixture {
   std::unique_ptr<Engine> engine = std::move(*Engine::create(host));
 };
 
+// The report's run of a collector (they are listed by table name).
+const CollectorRun& run_of(const ScanReport& r, const std::string& table) {
+  for (const auto& c : r.collectors) {
+    if (c.table == table) return c;
+  }
+  FAIL("no collector run of " << table);
+  throw std::logic_error("unreachable");
+}
+
 const CheckResult& result(const ScanReport& r, const std::string& id) {
   for (const auto& x : r.results) {
     if (x.check->id == id) return x;
@@ -151,9 +163,8 @@ TEST_CASE("verdict rules", "[engine]") {
   CHECK(result(r, "parameter").evidence.total_rows == 3);
   REQUIRE(r.warnings.size() == 1);
   CHECK(r.warnings[0].table == "test_numbers");
-  REQUIRE(r.collectors.size() >= 1);
-  CHECK(r.collectors[0].table == "test_numbers");
-  CHECK(r.collectors[0].rows == 5);
+  const CollectorRun& numbers_run = run_of(r, "test_numbers");
+  CHECK(numbers_run.rows == 5);
 
   // A second scan collects again: facts are never stale across scans.
   auto r2 = f.engine->scan(packs);
@@ -384,8 +395,7 @@ TEST_CASE("a skipped collector is not run and its checks end in error with the r
   CHECK_THAT(result(r, "numbers").message,
              Catch::Contains("collector test_numbers skipped: quarantined until tomorrow"));
   CHECK(result(r, "echo").verdict == Verdict::pass);
-  REQUIRE_FALSE(r.collectors.empty());
-  CHECK(r.collectors[0].skipped);
+  CHECK(run_of(r, "test_numbers").skipped);
 }
 
 TEST_CASE("a cancelled scan stops before its next check and says it is incomplete", "[engine][budget]") {
@@ -460,6 +470,125 @@ TEST_CASE("a collector that is slow and then fails is over budget too, its own e
   CHECK(result(r, "s").verdict == Verdict::error);
   CHECK_THAT(result(r, "s").message,
              Catch::Contains("over its time budget of 5.0 ms") && Catch::Contains("/usr/sbin/nft: timed out"));
-  REQUIRE(r.collectors.size() >= 1);
-  CHECK(r.collectors[0].over_budget);
+  CHECK(run_of(r, "test_slow_fails").over_budget);
+}
+
+namespace {
+
+// Heavy (the prefetch worker starts with it): notes the thread that ran it.
+std::atomic<std::thread::id> g_heavy_thread{};
+TableDef heavy_table() {
+  TableDef def{"test_heavy",
+               "sleeps 50 ms, then one row; heavy",
+               {{"x", ColumnType::integer, "x"}},
+               [](CollectContext& ctx, std::vector<Row>& rows) -> vigil::Status {
+                 g_heavy_thread = std::this_thread::get_id();
+                 std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                 ctx.warn("/heavy", "a warning from the heavy collector");
+                 rows.push_back({int_value(7)});
+                 return {};
+               }};
+  def.heavy = true;
+  return def;
+}
+VIGIL_REGISTER_TABLE(heavy_table());
+
+struct Outcome {
+  std::vector<std::string> results;  // id, verdict, message, evidence rows
+  std::vector<std::string> collectors;
+  std::vector<std::string> warnings;
+  std::thread::id heavy_thread;
+};
+
+Outcome scan_with(bool prefetch) {
+  Fixture f;
+  PolicyPack p = pack_of({
+      make_check("heavy-first", "SELECT x, x = 7 AS compliant FROM test_heavy"),
+      make_check("numbers", "SELECT n, n < 4 AS compliant FROM test_numbers"),
+      make_check("broken", "SELECT x, 1 AS compliant FROM test_broken", OnEmpty::pass),
+      make_check("heavy-again", "SELECT count(*) AS c, 1 AS compliant FROM test_heavy JOIN test_numbers"),
+      make_check("plain", "SELECT 1 AS compliant"),
+  });
+  REQUIRE(f.engine->validate(p).ok());
+  ScanOptions opts;
+  opts.prefetch = prefetch;
+  const std::vector<PolicyPack> packs{p};
+  g_heavy_thread = std::thread::id{};
+  auto r = f.engine->scan(packs, opts);
+  Outcome o;
+  for (const auto& x : r.results) {
+    std::string line = x.check->id + " " + verdict_name(x.verdict) + " " + x.message;
+    for (const auto& row : x.evidence.rows)
+      for (const auto& v : row) {
+        if (const auto* i = std::get_if<std::int64_t>(&v)) line += " " + std::to_string(*i);
+        else if (const auto* t = std::get_if<std::string>(&v)) line += " '" + *t + "'";
+        else line += " NULL";
+      }
+    o.results.push_back(line);
+  }
+  for (const auto& c : r.collectors)
+    o.collectors.push_back(c.table + c.args + " " + std::to_string(c.rows) + " " + c.error);
+  for (const auto& w : r.warnings) o.warnings.push_back(w.table + " " + w.where + " " + w.message);
+  o.heavy_thread = g_heavy_thread;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("prefetch: a heavy table is collected on the worker, and the report is the one without it",
+          "[engine][prefetch]") {
+  const Outcome with = scan_with(true);
+  const Outcome without = scan_with(false);
+  CHECK(with.results == without.results);
+  CHECK(with.collectors == without.collectors);
+  CHECK(with.warnings == without.warnings);
+  REQUIRE(with.results.size() == 5);
+  CHECK(with.results[0].rfind("heavy-first pass", 0) == 0);  // the packs' order, though it ran later
+  CHECK(with.results[3].rfind("heavy-again pass", 0) == 0);
+  // Each collector ran once either way (system_info: the host description).
+  CHECK(with.collectors.size() == 4);
+  CHECK(without.heavy_thread == std::this_thread::get_id());
+  CHECK(with.heavy_thread != std::thread::id{});
+  CHECK(with.heavy_thread != std::this_thread::get_id());
+}
+
+TEST_CASE("prefetch: every fixture host gets the same verdicts, evidence and warnings with and without it",
+          "[engine][prefetch]") {
+  auto packs = builtin_packs();
+  REQUIRE(packs);
+  // The baseline only: the filesystem pack walks the whole tree of "/".
+  const std::vector<PolicyPack> baseline{packs->front()};
+  auto outcome = [&](const std::string& root, bool prefetch) {
+    auto host = Host::open(root);
+    REQUIRE(host);
+    auto engine = Engine::create(*host);
+    REQUIRE(engine);
+    ScanOptions opts;
+    opts.prefetch = prefetch;
+    auto r = (*engine)->scan(baseline, opts);
+    std::vector<std::string> lines;
+    for (const auto& x : r.results) {
+      std::string line = x.check->id + " " + verdict_name(x.verdict) + " " + x.message;
+      for (const auto& row : x.evidence.rows)
+        for (const auto& v : row) {
+          if (const auto* i = std::get_if<std::int64_t>(&v)) line += " " + std::to_string(*i);
+          else if (const auto* t = std::get_if<std::string>(&v)) line += " '" + *t + "'";
+          else if (const auto* d = std::get_if<double>(&v)) line += " " + std::to_string(*d);
+          else line += " NULL";
+        }
+      lines.push_back(line);
+    }
+    for (const auto& c : r.collectors) lines.push_back("collector " + c.table + c.args + " " + c.error);
+    for (const auto& w : r.warnings) lines.push_back("warning " + w.table + " " + w.where + " " + w.message);
+    return lines;
+  };
+  std::vector<std::string> roots;
+  for (const auto& e : std::filesystem::directory_iterator(vigil::test::fixture_host("debian12-stock") + "/.."))
+    if (e.is_directory()) roots.push_back(e.path().string());
+  std::sort(roots.begin(), roots.end());
+  REQUIRE(roots.size() > 10);
+  for (const auto& root : roots) {
+    INFO(root);
+    CHECK(outcome(root, true) == outcome(root, false));
+  }
 }
