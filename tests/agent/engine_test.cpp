@@ -493,6 +493,13 @@ TableDef heavy_table() {
 }
 VIGIL_REGISTER_TABLE(heavy_table());
 
+std::string value_text(const Value& v) {
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  if (const auto* t = std::get_if<std::string>(&v)) return "'" + *t + "'";
+  if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  return "NULL";
+}
+
 struct Outcome {
   std::vector<std::string> results;  // id, verdict, message, evidence rows
   std::vector<std::string> collectors;
@@ -519,11 +526,7 @@ Outcome scan_with(bool prefetch) {
   for (const auto& x : r.results) {
     std::string line = x.check->id + " " + verdict_name(x.verdict) + " " + x.message;
     for (const auto& row : x.evidence.rows)
-      for (const auto& v : row) {
-        if (const auto* i = std::get_if<std::int64_t>(&v)) line += " " + std::to_string(*i);
-        else if (const auto* t = std::get_if<std::string>(&v)) line += " '" + *t + "'";
-        else line += " NULL";
-      }
+      for (const auto& v : row) line += " " + value_text(v);
     o.results.push_back(line);
   }
   for (const auto& c : r.collectors)
@@ -570,12 +573,7 @@ TEST_CASE("prefetch: every fixture host gets the same verdicts, evidence and war
     for (const auto& x : r.results) {
       std::string line = x.check->id + " " + verdict_name(x.verdict) + " " + x.message;
       for (const auto& row : x.evidence.rows)
-        for (const auto& v : row) {
-          if (const auto* i = std::get_if<std::int64_t>(&v)) line += " " + std::to_string(*i);
-          else if (const auto* t = std::get_if<std::string>(&v)) line += " '" + *t + "'";
-          else if (const auto* d = std::get_if<double>(&v)) line += " " + std::to_string(*d);
-          else line += " NULL";
-        }
+        for (const auto& v : row) line += " " + value_text(v);
       lines.push_back(line);
     }
     for (const auto& c : r.collectors) lines.push_back("collector " + c.table + c.args + " " + c.error);
