@@ -425,8 +425,15 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
     }
     results[i] = run_check(*checks[i].first, *checks[i].second, opts);
   }
-  for (std::size_t i : deferred) {
-    if (cancelled()) break;
+  // Then the deferred ones: first any whose tables the worker is not in
+  // the middle of (a heavy one it has not reached is collected here), and
+  // only when every one left would wait, the first of them.
+  while (!deferred.empty() && !cancelled()) {
+    auto next = std::find_if(deferred.begin(), deferred.end(),
+                             [&](std::size_t i) { return !prefetch_running(*state_, reads[i]); });
+    if (next == deferred.end()) next = deferred.begin();
+    const std::size_t i = *next;
+    deferred.erase(next);
     results[i] = run_check(*checks[i].first, *checks[i].second, opts);
   }
   for (auto& r : results) {

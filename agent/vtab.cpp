@@ -254,15 +254,17 @@ class Prefetcher {
   Prefetcher(const Prefetcher&) = delete;
   Prefetcher& operator=(const Prefetcher&) = delete;
 
-  // Whether reading one of names now would wait for the worker, or take
-  // from it a heavy table it is about to collect.
-  bool busy(const std::vector<std::string>& names) {
+  // Whether reading one of names now would wait for the worker (it is
+  // collecting it) or, with pending_heavy, take from it a heavy table it is
+  // due to collect.
+  bool busy(const std::vector<std::string>& names, bool pending_heavy) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& n : names) {
       auto it = index_.find(n);
       if (it == index_.end()) continue;
       const Slot& slot = slots_[it->second];
-      if (slot.state == State::running || (slot.state == State::pending && slot.def->heavy)) return true;
+      if (slot.state == State::running || (pending_heavy && slot.state == State::pending && slot.def->heavy))
+        return true;
     }
     return false;
   }
@@ -275,10 +277,11 @@ class Prefetcher {
     auto it = index_.find(name);
     if (it == index_.end()) return std::nullopt;
     Slot& slot = slots_[it->second];
-    // A heavy table is the worker's, which starts with those: wait for it
-    // rather than take it, unless the worker has stopped.
+    // The heavy tables are the worker's, which starts with them: before it
+    // has begun, wait for it rather than take its first one. Once it works,
+    // a heavy table it has not reached is taken here (the other side is busy).
     if (slot.def->heavy)
-      done_.wait(lock, [&] { return slot.state == State::done || slot.state == State::taken || worker_done_; });
+      done_.wait(lock, [&] { return slot.state != State::pending || worker_started_ || worker_done_; });
     switch (slot.state) {
       case State::taken:
         return std::nullopt;
@@ -312,6 +315,8 @@ class Prefetcher {
       Slot& slot = slots_[i];
       if (slot.state != State::pending) break;  // the scan's thread got here first: the rest is its
       slot.state = State::running;
+      worker_started_ = true;
+      done_.notify_all();
       lock.unlock();
       Collected c = run_collector(*slot.def, host_, {}, "", skip_, budget_);
       lock.lock();
@@ -332,7 +337,8 @@ class Prefetcher {
   std::vector<Slot> slots_;  // never resized once the worker runs
   std::map<std::string, std::size_t> index_;
   bool stopping_ = false;
-  bool worker_done_ = false;  // work() has returned: nothing more will be collected there
+  bool worker_started_ = false;  // work() has claimed its first table
+  bool worker_done_ = false;     // work() has returned: nothing more will be collected there
   std::thread worker_;  // last: started once the rest is built
 };
 
@@ -520,7 +526,11 @@ void start_prefetch(ScanState& st, const std::vector<std::string>& tables) {
 }
 
 bool prefetch_busy(const ScanState& st, const std::vector<std::string>& tables) {
-  return st.prefetch && st.prefetch->busy(tables);
+  return st.prefetch && st.prefetch->busy(tables, true);
+}
+
+bool prefetch_running(const ScanState& st, const std::vector<std::string>& tables) {
+  return st.prefetch && st.prefetch->busy(tables, false);
 }
 
 void stop_prefetch(ScanState& st) {

@@ -72,6 +72,8 @@ void start_prefetch(ScanState& st, const std::vector<std::string>& tables);
 // collecting it), or take from it a heavy table it is about to start: the
 // scan then runs that check after the others.
 bool prefetch_busy(const ScanState& st, const std::vector<std::string>& tables);
+// Whether the worker is collecting one of tables right now.
+bool prefetch_running(const ScanState& st, const std::vector<std::string>& tables);
 // Stops the worker (after the collector in flight, if any) and drops what
 // the scan did not read.
 void stop_prefetch(ScanState& st);
