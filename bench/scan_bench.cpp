@@ -3,6 +3,9 @@
 //
 //   vigil_bench [--iterations N] [ROOT...]     (default roots: the debian12-stock fixture and /)
 //
+// The in-process scan is measured twice: as scans run (with the prefetch
+// worker) and on one thread, to show what the second core gives.
+//
 // Two views per root:
 //  - in-process: wall and CPU time per scan (engine + collectors + verdicts),
 //    median and max over N scans, each with a fresh Host and Engine;
@@ -60,7 +63,8 @@ void bench_policy_parse(int iterations) {
               iterations, w.median, w.max);
 }
 
-int bench_in_process(const std::string& root, int iterations) {
+// prefetch: ScanOptions::prefetch (the second thread); the line says which.
+int bench_in_process(const std::string& root, int iterations, bool prefetch) {
   auto pack = vigil::agent::builtin_baseline();
   if (!pack) {
     std::fprintf(stderr, "baseline: %s\n", pack.error().message.c_str());
@@ -83,7 +87,9 @@ int bench_in_process(const std::string& root, int iterations) {
       std::fprintf(stderr, "engine setup failed\n");
       return 1;
     }
-    auto report = (*engine)->scan(packs);
+    vigil::agent::ScanOptions opts;
+    opts.prefetch = prefetch;
+    auto report = (*engine)->scan(packs, opts);
     wall.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     getrusage(RUSAGE_SELF, &after);
     cpu.push_back(cpu_ms(after) - cpu_ms(before));
@@ -93,9 +99,9 @@ int bench_in_process(const std::string& root, int iterations) {
   }
   const auto w = stats(wall), c = stats(cpu);
   std::printf(
-      "  in-process   %3d scans  %zu checks, %zu fact rows   wall median %.2f ms (max %.2f)   cpu median "
+      "  in-process   %3d scans  %zu checks, %zu fact rows%s   wall median %.2f ms (max %.2f)   cpu median "
       "%.2f ms (max %.2f)\n",
-      iterations, checks, rows, w.median, w.max, c.median, c.max);
+      iterations, checks, rows, prefetch ? "" : ", one thread (no prefetch)", w.median, w.max, c.median, c.max);
   return 0;
 }
 
@@ -165,7 +171,8 @@ int main(int argc, char** argv) {
   bench_policy_parse(iterations);
   for (const auto& root : roots) {
     std::printf("root %s\n", root.c_str());
-    if (bench_in_process(root, iterations) != 0) return 1;
+    if (bench_in_process(root, iterations, true) != 0) return 1;
+    if (bench_in_process(root, iterations, false) != 0) return 1;
     if (bench_process("vigil scan",
                       {VIGIL_BINARY, "scan", "--root", root, "--policy", "builtin:linux-baseline", "--format",
                        "json", "--no-record"},
