@@ -314,6 +314,12 @@ class Daemon {
                                        ship_child_.reset();
                                        auto r = parse_ship_result(o.output);
                                        if (r && o.exited && o.exit_code == 0) return ship_done(std::move(*r));
+                                       if (stopping_ && !o.exited) {
+                                         // Ended by the stop (systemd signals the whole unit):
+                                         // not a ship failure, and the last ship stays as it was.
+                                         shipping_ = false;
+                                         return maybe_stop();
+                                       }
                                        ShipJobResult failed;
                                        failed.attempted = true;
                                        failed.failures = ship_failures_;
