@@ -13,7 +13,6 @@
 #include "child_process.hpp"
 #include "daemon_protocol.hpp"
 #include "daemon_state.hpp"
-#include "file_io.hpp"
 #include "log.hpp"
 #include "sd_notify.hpp"
 #include "text_format.hpp"
@@ -45,6 +44,15 @@ std::int64_t interval_ms(const ScheduleConfig& s) {
 std::string counts_summary(const VerdictCounts& c) {
   return std::to_string(c.pass) + " pass, " + std::to_string(c.fail) + " fail, " + std::to_string(c.error) +
          " error, " + std::to_string(c.not_applicable) + " n/a, " + std::to_string(c.waived) + " waived";
+}
+
+// A request for a job on the configuration the loop holds.
+JobRequest job_request(JobKind kind, const DaemonSetup& setup) {
+  JobRequest req;
+  req.kind = kind;
+  req.config_source = setup.config.source;
+  req.config_text = setup.config_text;
+  return req;
 }
 
 // A job's answer is small; more than this is not an answer.
@@ -174,21 +182,17 @@ class Daemon {
     scan_name_ = state_.schedules[i].name;
     stuck_reported_ = false;
     const std::string name = state_.schedules[i].name;
-    // The index into the configuration's schedules (the state's follow them).
-    std::size_t index = 0;
-    while (index < loaded_->config.schedules.size() && loaded_->config.schedules[index].name != name) ++index;
     log::write(log::Level::info, "scan-start", {{"schedule", name}});
     notify(notify_status("scanning: " + name));
-    JobRequest req;
-    req.kind = JobKind::scan;
-    req.config_source = loaded_->config.source;
-    req.config_text = loaded_->config_text;
-    req.schedule = index;
-    if (index < loaded_->policies.size()) req.policies = loaded_->policies[index];
+    // reconcile_schedules keeps state_.schedules in the configuration's
+    // order: i is also the schedule's index there and in the policies.
+    JobRequest req = job_request(JobKind::scan, *loaded_);
+    req.schedule = i;
+    req.policies = loaded_->policies.at(i);
     req.quarantine = state_.quarantine;
     req.now_ms = scan_started_ms_;
     ScanJobResult failed;  // what scan_done gets when the job gives no answer
-    failed.schedule = index;
+    failed.schedule = i;
     failed.name = name;
     failed.started_ms = scan_started_ms_;
     failed.quarantine = state_.quarantine;
@@ -304,10 +308,7 @@ class Daemon {
     if (stopping_ || shipping_) return;
     shipping_ = true;
     state_.next_ship_ms.reset();
-    JobRequest req;
-    req.kind = JobKind::ship;
-    req.config_source = loaded_->config.source;
-    req.config_text = loaded_->config_text;
+    JobRequest req = job_request(JobKind::ship, *loaded_);
     req.ship_failures = ship_failures_;
     auto child = ChildProcess::start(io_, opts_.vigil_program, {"job"}, job_request_to_json(req), kJobOutputCap,
                                      nullptr, [this](ChildOutcome o) {
@@ -557,23 +558,12 @@ class Daemon {
 }  // namespace
 
 Result<std::shared_ptr<const DaemonSetup>> load_setup(const DaemonOptions& opts) {
+  auto file = load_daemon_config_or_defaults(opts);
+  if (!file) return file.error();
   auto setup = std::make_shared<DaemonSetup>();
-  ReadOptions ro;
-  ro.max_bytes = kMaxConfigBytes;
-  auto text = read_file(opts.config_path, ro);
-  if (!text) {
-    if (!text.is(Errc::not_found) || opts.config_given) return text.error();
-    setup->config = default_daemon_config();
-  } else {
-    auto config = parse_daemon_config(*text, opts.config_path, parent_directory(opts.config_path));
-    if (!config) return config.error();
-    setup->config = std::move(*config);
-    setup->config_text = std::move(*text);
-  }
-  JobRequest req;
-  req.kind = JobKind::validate;
-  req.config_source = setup->config.source;
-  req.config_text = setup->config_text;
+  setup->config = std::move(file->config);
+  setup->config_text = std::move(file->text);
+  const JobRequest req = job_request(JobKind::validate, *setup);
   auto run = ChildProcess::run(opts.vigil_program, {"job"}, job_request_to_json(req), kJobOutputCap,
                                kValidateTimeout);
   if (!run) return run.error();

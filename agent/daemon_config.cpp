@@ -253,12 +253,31 @@ Result<DaemonConfig> parse_daemon_config(std::string_view yaml, const std::strin
   }
 }
 
+Result<DaemonConfig> daemon_config_from_text(const std::string& path, std::string_view text) {
+  if (path.empty()) return default_daemon_config();
+  return parse_daemon_config(text, path, parent_directory(path));
+}
+
 Result<DaemonConfig> load_daemon_config(const std::string& path) {
+  auto file = read_daemon_config_file(path);
+  if (!file) return file.error();
+  return std::move(file->config);
+}
+
+Result<DaemonConfigFile> read_daemon_config_file(const std::string& path) {
   ReadOptions opts;
   opts.max_bytes = kMaxConfigBytes;
   auto text = read_file(path, opts);
   if (!text) return text.error();
-  return parse_daemon_config(*text, path, parent_directory(path));
+  auto config = daemon_config_from_text(path, *text);
+  if (!config) return config.error();
+  return DaemonConfigFile{std::move(*config), std::move(*text)};
+}
+
+Result<DaemonConfigFile> load_daemon_config_or_defaults(const DaemonOptions& opts) {
+  auto file = read_daemon_config_file(opts.config_path);
+  if (!file && file.is(Errc::not_found) && !opts.config_given) return DaemonConfigFile{default_daemon_config(), ""};
+  return file;
 }
 
 }  // namespace vigil::agent

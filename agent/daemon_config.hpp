@@ -67,7 +67,21 @@ DaemonConfig default_daemon_config();
 // are taken relative to base_dir.
 Result<DaemonConfig> parse_daemon_config(std::string_view yaml, const std::string& where,
                                          const std::string& base_dir);
+// The text of the file at path as its configuration (relative paths are
+// taken from the file's directory); an empty path: the built-in defaults.
+Result<DaemonConfig> daemon_config_from_text(const std::string& path, std::string_view text);
 // Reads the file (1 MiB at most). Errc::not_found when it does not exist.
 Result<DaemonConfig> load_daemon_config(const std::string& path);
+
+// A configuration with the text it was parsed from ("" for the defaults):
+// the daemon hands the text to each job, which parses the same.
+struct DaemonConfigFile {
+  DaemonConfig config;
+  std::string text;
+};
+Result<DaemonConfigFile> read_daemon_config_file(const std::string& path);
+// opts.config_path; when it does not exist and was not named with
+// --config, the built-in defaults.
+Result<DaemonConfigFile> load_daemon_config_or_defaults(const DaemonOptions& opts);
 
 }  // namespace vigil::agent

@@ -62,11 +62,6 @@ Result<std::string> read_stdin(std::size_t cap) {
   }
 }
 
-Result<DaemonConfig> config_of(const JobRequest& req) {
-  if (req.config_source.empty()) return default_daemon_config();
-  return parse_daemon_config(req.config_text, req.config_source, parent_directory(req.config_source));
-}
-
 }  // namespace
 
 Result<std::shared_ptr<const LoadedConfig>> load_policies(DaemonConfig config) {
@@ -93,12 +88,9 @@ Result<std::shared_ptr<const LoadedConfig>> load_policies(DaemonConfig config) {
 }
 
 Result<std::shared_ptr<const LoadedConfig>> load_config_and_policies(const DaemonOptions& opts) {
-  auto config = load_daemon_config(opts.config_path);
-  if (!config) {
-    if (!config.is(Errc::not_found) || opts.config_given) return config.error();
-    return load_policies(default_daemon_config());
-  }
-  return load_policies(std::move(*config));
+  auto file = load_daemon_config_or_defaults(opts);
+  if (!file) return file.error();
+  return load_policies(std::move(file->config));
 }
 
 ScanJobResult run_scan_job(const LoadedConfig& loaded, std::size_t schedule,
@@ -243,7 +235,7 @@ int cmd_job(const std::vector<std::string>& argv, std::ostream& out, std::ostrea
   }
   input->clear();
   input->shrink_to_fit();
-  auto config = config_of(*req);
+  auto config = daemon_config_from_text(req->config_source, req->config_text);
   switch (req->kind) {
     case JobKind::validate: {
       ValidateJobResult r;
