@@ -362,12 +362,7 @@ const CollectedTable& collect(VTab* t, std::vector<Value> args) {
   st.runs.push_back(std::move(got->run));
   // The same warning from the same table is kept once per scan (a
   // collector that runs per argument would otherwise repeat it).
-  for (auto& w : got->warnings) {
-    const bool seen = std::any_of(st.warnings.begin(), st.warnings.end(), [&](const collectors::Warning& x) {
-      return x.table == w.table && x.where == w.where && x.message == w.message;
-    });
-    if (!seen) st.warnings.push_back(std::move(w));
-  }
+  for (auto& w : got->warnings) collectors::add_warning_once(st.warnings, std::move(w));
   return st.cache.emplace(key, std::move(got->table)).first->second;
 }
 

@@ -60,7 +60,8 @@ struct ScanState {
 };
 
 // Starts one worker thread that collects `tables` (names of tables without
-// argument columns, in the order the scan first reads them): the heavy ones
+// argument columns, in the order the scan reads them; a repeat keeps the
+// first place): the heavy ones
 // first (TableDef::heavy), then the rest from the last one backwards, while
 // the scan's own thread reads them in its order: each is collected once, by whichever side claims it first, and
 // the scan's thread waits only for one the worker is in the middle of.

@@ -60,6 +60,14 @@ struct Warning {
   std::string message;
 };
 
+// Adds w unless the same warning (table, where, message) is there already.
+inline void add_warning_once(std::vector<Warning>& sink, Warning w) {
+  for (const auto& x : sink) {
+    if (x.table == w.table && x.where == w.where && x.message == w.message) return;
+  }
+  sink.push_back(std::move(w));
+}
+
 class CollectContext {
  public:
   CollectContext(const Host& host, std::vector<Value> args, std::vector<Warning>& sink, std::string table)
@@ -79,10 +87,7 @@ class CollectContext {
     return std::nullopt;
   }
   void warn(std::string where, std::string message) {
-    for (const auto& w : sink_) {
-      if (w.table == table_ && w.where == where && w.message == message) return;
-    }
-    sink_.push_back(Warning{table_, std::move(where), std::move(message)});
+    add_warning_once(sink_, Warning{table_, std::move(where), std::move(message)});
   }
 
  private:
