@@ -1,52 +1,48 @@
 #include "sqlite.hpp"
 
+#include <functional>
 #include <unordered_map>
+#include <vector>
 
 #include "strings.hpp"
 
 namespace vigil::sql {
 
-// Idle statements by their SQL text, and the text of those handed out.
+// Idle statements by their SQL text. Each text has a shelf whose address
+// never changes (map nodes stay put), and a statement handed out carries its
+// shelf, so taking and giving back is a vector pop and push: no lookup, no
+// allocation once the shelf has held as many copies as were ever out at once.
 class StatementCache {
  public:
   StatementCache() = default;
   StatementCache(const StatementCache&) = delete;
   StatementCache& operator=(const StatementCache&) = delete;
   ~StatementCache() {
-    for (auto& [sql, stmt] : idle_) sqlite3_finalize(stmt);
+    for (auto& [sql, shelf] : idle_)
+      for (sqlite3_stmt* s : shelf) sqlite3_finalize(s);
   }
-  sqlite3_stmt* take(std::string_view sql) {
-    auto it = idle_.find(std::string(sql));
-    if (it == idle_.end()) return nullptr;
-    sqlite3_stmt* s = it->second;
-    out_.emplace(s, std::move(it->first));
-    idle_.erase(it);
-    return s;
-  }
-  void lend(sqlite3_stmt* s, std::string_view sql) { out_.emplace(s, std::string(sql)); }
-  void give_back(sqlite3_stmt* s) noexcept {
-    auto it = out_.find(s);
-    if (it == out_.end()) {
-      sqlite3_finalize(s);
-      return;
-    }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    // A second copy prepared while this one was out: keep one of them.
-    if (!idle_.emplace(std::move(it->second), s).second) sqlite3_finalize(s);
-    out_.erase(it);
+  std::vector<sqlite3_stmt*>& shelf(std::string_view sql) {
+    auto it = idle_.find(sql);
+    if (it == idle_.end()) it = idle_.emplace(std::string(sql), std::vector<sqlite3_stmt*>()).first;
+    return it->second;
   }
 
  private:
-  std::unordered_map<std::string, sqlite3_stmt*> idle_;
-  std::unordered_map<sqlite3_stmt*, std::string> out_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, Hash, std::equal_to<>> idle_;
 };
 
 void StmtFinalizer::operator()(sqlite3_stmt* s) const noexcept {
-  if (cache != nullptr)
-    cache->give_back(s);
-  else
+  if (shelf == nullptr) {
     sqlite3_finalize(s);
+    return;
+  }
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  shelf->push_back(s);
 }
 
 Database::Database(DbPtr db) : db_(std::move(db)), cache_(std::make_unique<StatementCache>()) {}
@@ -55,13 +51,16 @@ Database::Database(Database&&) noexcept = default;
 Database& Database::operator=(Database&&) noexcept = default;
 
 Result<Statement> Database::prepare_cached(std::string_view sql) const {
-  if (sqlite3_stmt* s = cache_->take(sql)) return Statement(StmtPtr(s, StmtFinalizer{cache_.get()}));
+  std::vector<sqlite3_stmt*>& shelf = cache_->shelf(sql);
+  if (!shelf.empty()) {
+    sqlite3_stmt* s = shelf.back();
+    shelf.pop_back();
+    return Statement(StmtPtr(s, StmtFinalizer{&shelf}));
+  }
   auto fresh = prepare(sql);
   if (!fresh) return fresh;
-  // Hand the new statement over to the cache: it comes back there when done.
-  sqlite3_stmt* raw = fresh->release();
-  cache_->lend(raw, sql);
-  return Statement(StmtPtr(raw, StmtFinalizer{cache_.get()}));
+  // The new statement goes to this text's shelf when done.
+  return Statement(StmtPtr(fresh->release(), StmtFinalizer{&shelf}));
 }
 
 bool Statement::step() {

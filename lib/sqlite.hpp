@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "result.hpp"
 
@@ -21,10 +22,10 @@ struct DbCloser {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 };
 class StatementCache;
-// Finalizes a statement, or hands it back to the cache it came from
-// (Database::prepare_cached), reset and with its bindings cleared.
+// Finalizes a statement, or puts it back on the cache's shelf for its SQL
+// text (Database::prepare_cached), reset and with its bindings cleared.
 struct StmtFinalizer {
-  StatementCache* cache = nullptr;
+  std::vector<sqlite3_stmt*>* shelf = nullptr;
   void operator()(sqlite3_stmt* s) const noexcept;
 };
 using DbPtr = std::unique_ptr<sqlite3, DbCloser>;

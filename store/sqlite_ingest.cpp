@@ -1,7 +1,8 @@
 // SqliteStorage::ingest: the chain rules of docs/store-api.md ("Ingest") for
-// one verified envelope, in one BEGIN IMMEDIATE transaction so two replicas
-// ingesting for one host cannot both take a position. A rejected envelope
-// leaves nothing but, for a fork, the fork flag on the host.
+// a request's verified envelopes, in one BEGIN IMMEDIATE transaction so two
+// replicas ingesting for one host cannot both take a position. A rejected
+// envelope leaves nothing but, for a fork, the fork flag on the host; an
+// error rolls the whole request back.
 #include "sqlite_storage.hpp"
 #include "sqlite_util.hpp"
 #include "strings.hpp"
@@ -204,17 +205,27 @@ Result<IngestOutcome> ingest_in_tx(const sql::Database& db, const std::string& h
 
 }  // namespace
 
-Result<IngestOutcome> SqliteStorage::ingest(const std::string& host_id, const IngestItem& item,
-                                            std::int64_t now_ms) {
+Result<std::vector<IngestOutcome>> SqliteStorage::ingest(const std::string& host_id,
+                                                         std::span<const IngestItem> items, std::int64_t now_ms) {
+  if (items.empty()) return std::vector<IngestOutcome>();
   auto lease = acquire();
   if (!lease) return lease.error();
   const auto& db = lease->db();
-  auto r = in_write_tx(db, [&] { return ingest_in_tx(db, host_id, item, now_ms); });
-  if (!r) return r;
-  Status s = run(db, "UPDATE hosts SET last_seen_ms = MAX(COALESCE(last_seen_ms, 0), ?2) WHERE id = ?1",
-                 {std::string_view(host_id), now_ms});
-  if (!s) return s.error();
-  return r;
+  // One commit for the request, not one per envelope: each envelope's rows,
+  // index pages and WAL frames were written and synced on their own before.
+  return in_write_tx(db, [&]() -> Result<std::vector<IngestOutcome>> {
+    std::vector<IngestOutcome> out;
+    out.reserve(items.size());
+    for (const auto& item : items) {
+      auto r = ingest_in_tx(db, host_id, item, now_ms);
+      if (!r) return std::move(r).error();
+      out.push_back(std::move(*r));
+    }
+    Status s = run(db, "UPDATE hosts SET last_seen_ms = MAX(COALESCE(last_seen_ms, 0), ?2) WHERE id = ?1",
+                   {std::string_view(host_id), now_ms});
+    if (!s) return s.error();
+    return out;
+  });
 }
 
 }  // namespace vigil::store

@@ -62,8 +62,8 @@ class SqliteStorage final : public Storage {
   Result<std::optional<HostRecord>> find_host(const std::string& host_id) override;
   Result<std::vector<HostRecord>> list_hosts() override;
 
-  Result<IngestOutcome> ingest(const std::string& host_id, const IngestItem& item,
-                               std::int64_t now_ms) override;
+  Result<std::vector<IngestOutcome>> ingest(const std::string& host_id, std::span<const IngestItem> items,
+                                            std::int64_t now_ms) override;
   Result<ChainState> chain_state(const std::string& host_id) override;
   Result<std::vector<StoredResult>> latest_results(const std::string& host_id) override;
   Result<std::vector<StoredResult>> period_results(const std::string& host_id, std::int64_t from_ms,

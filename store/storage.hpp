@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -198,10 +199,12 @@ class Storage {
   virtual Result<std::optional<HostRecord>> find_host(const std::string& host_id) = 0;
   virtual Result<std::vector<HostRecord>> list_hosts() = 0;
 
-  // Evidence: the chain rules of docs/store-api.md for one verified envelope,
-  // in its own transaction; a rejection leaves nothing but the fork flag.
-  virtual Result<IngestOutcome> ingest(const std::string& host_id, const IngestItem& item,
-                                       std::int64_t now_ms) = 0;
+  // Evidence: the chain rules of docs/store-api.md for a request's verified
+  // envelopes of one host, in order, all in one write transaction (each
+  // envelope sees the ones before it); an outcome per item. A rejection
+  // leaves nothing but the fork flag; an error leaves nothing of the batch.
+  virtual Result<std::vector<IngestOutcome>> ingest(const std::string& host_id,
+                                                    std::span<const IngestItem> items, std::int64_t now_ms) = 0;
   virtual Result<ChainState> chain_state(const std::string& host_id) = 0;
   // The latest result per (host, check); host_id "" = all.
   virtual Result<std::vector<StoredResult>> latest_results(const std::string& host_id) = 0;

@@ -128,8 +128,8 @@ TEST_CASE("storage: two threads ingesting one chain store each envelope once", "
   std::vector<std::vector<int>> seen(2);
   auto worker = [&](std::size_t w) {
     for (const auto& it : items) {
-      auto r = f.storage().ingest(host, it, f.now);
-      seen[w].push_back(!r ? -1 : static_cast<int>(r->status));
+      auto r = f.storage().ingest(host, std::span(&it, 1), f.now);
+      seen[w].push_back(!r || r->size() != 1 ? -1 : static_cast<int>(r->front().status));
     }
   };
   std::thread a(worker, 0), b(worker, 1);
@@ -148,4 +148,58 @@ TEST_CASE("storage: two threads ingesting one chain store each envelope once", "
   auto ts = f.storage().drift(d);
   REQUIRE(ts.ok());
   CHECK(ts->size() == 6);  // null->pass, then a change at every scan, each once
+}
+
+TEST_CASE("storage: a request's envelopes go in one transaction, and an error keeps none of them",
+          "[store-storage]") {
+  StoreFixture f;
+  auto key = crypto::HostKey::generate().value();
+  const std::string host = f.enrolled_host(key);
+  auto scan = test::sample_scan(3);
+  auto chain = test::sign_chain(key, scan, 3);
+  auto item = [&](std::size_t i, const std::string& check) {
+    IngestItem it;
+    it.bytes = chain.envelopes[i];
+    it.digest = chain.digests[i];
+    it.sequence = static_cast<std::int64_t>(i + 1);
+    it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
+    it.time_ms = scan.report.started_at_ms;
+    it.results = {ResultRow{check, "p", "t", "high", "pass", "", "{}", {"A.8.5"}}};
+    return it;
+  };
+  {
+    // A trigger stands in for a write that fails half way through the batch.
+    auto db = sql::Database::open(f.db_path());
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("CREATE TRIGGER boom BEFORE INSERT ON results WHEN NEW.check_id = 'boom'"
+                     " BEGIN SELECT RAISE(ABORT, 'boom'); END")
+                .ok());
+  }
+  std::vector<IngestItem> failing{item(0, "c"), item(1, "boom")};
+  auto r = f.storage().ingest(host, failing, f.now);
+  REQUIRE(!r.ok());
+  CHECK_THAT(r.error().message, Catch::Contains("boom"));
+  auto none = f.storage().chain_state(host);
+  REQUIRE(none.ok());
+  CHECK(!none->last_sequence);  // the first envelope went back with the second
+  auto latest = f.storage().latest_results(host);
+  REQUIRE(latest.ok());
+  CHECK(latest->empty());
+
+  // The same batch without the failure: each envelope sees the one before
+  // it (the second is chained to the first), the repeat is a duplicate.
+  std::vector<IngestItem> good{item(0, "c"), item(1, "c"), item(0, "c")};
+  auto ok = f.storage().ingest(host, good, f.now);
+  REQUIRE(ok.ok());
+  REQUIRE(ok->size() == 3);
+  CHECK((*ok)[0].status == IngestStatus::accepted);
+  CHECK((*ok)[1].status == IngestStatus::accepted);
+  CHECK((*ok)[2].status == IngestStatus::duplicate);
+  auto two = f.storage().chain_state(host);
+  REQUIRE(two.ok());
+  CHECK(two->ok());
+  CHECK(two->last_sequence == 2);
+  auto empty = f.storage().ingest(host, std::span<const IngestItem>(), f.now);
+  REQUIRE(empty.ok());
+  CHECK(empty->empty());
 }
