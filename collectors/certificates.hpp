@@ -58,11 +58,17 @@ struct CertFile {
 // P-384 verification costs about a millisecond) is the walk's whole cost.
 using CertMemo = std::unordered_map<std::string, CertInfo>;
 
+// How a certificate's key is read: fast reads the common kinds from the
+// SubjectPublicKeyInfo and decodes the rest with OpenSSL; full always
+// decodes with OpenSSL (slower by about 4x; the tests compare the two).
+enum class CertDecode { fast, full };
+
 // Pure: the bytes of one file in, its certificates out. A file that is
 // neither PEM nor a DER certificate gives no certificates and no error
 // unless it is a certificate block that fails (error then says why). With a
 // memo, a certificate seen before is not described again.
-CertFile parse_certificate_file(std::string_view data, CertMemo* memo = nullptr);
+CertFile parse_certificate_file(std::string_view data, CertMemo* memo = nullptr,
+                                CertDecode mode = CertDecode::fast);
 
 // .pem .crt .cer .der (any case): a file that should hold a certificate,
 // worth a warning when it does not parse.
