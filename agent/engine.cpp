@@ -204,10 +204,23 @@ Result<std::unique_ptr<Engine>> Engine::create(const collectors::Host& host) {
   return std::make_unique<Engine>(Token{}, std::move(*db), std::move(state));
 }
 
-Result<sql::Statement> Engine::prepare_checked(std::string_view sql) {
-  auto stmt = db_.prepare(sql);
-  if (!stmt) return stmt;
+Result<sql::Statement> Engine::prepare_checked(std::string_view sql, std::vector<std::string>* reads) {
+  auto it = compiled_reads_.find(sql);
+  const bool first = it == compiled_reads_.end();
+  if (first) it = compiled_reads_.emplace(std::string(sql), std::vector<std::string>()).first;
+  // Only the first compile records its reads (a copy compiled while the
+  // cached one is in use reads the same tables).
+  state_->prepare_reads = first ? &it->second : nullptr;
+  auto stmt = db_.prepare_cached(sql);
+  state_->prepare_reads = nullptr;
+  if (!stmt) {
+    if (first) compiled_reads_.erase(it);
+    return stmt;
+  }
   if (!sqlite3_stmt_readonly(stmt->get())) return make_error(Errc::sql, "statement is not read-only");
+  if (reads != nullptr)
+    for (const auto& t : it->second)
+      if (std::find(reads->begin(), reads->end(), t) == reads->end()) reads->push_back(t);
   return stmt;
 }
 
@@ -378,11 +391,9 @@ std::vector<std::vector<std::string>> Engine::tables_read_by(
   std::vector<std::vector<std::string>> reads;
   for (const auto& [pack, check] : checks) {
     reads.emplace_back();
-    state_->prepare_reads = &reads.back();
-    if (!check->applies_when.empty()) (void)prepare_checked(check->applies_when);
-    (void)prepare_checked(check->query);
+    if (!check->applies_when.empty()) (void)prepare_checked(check->applies_when, &reads.back());
+    (void)prepare_checked(check->query, &reads.back());
   }
-  state_->prepare_reads = nullptr;
   return reads;
 }
 

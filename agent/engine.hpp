@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "collector.hpp"
@@ -133,7 +134,11 @@ class Engine {
   Engine(Token, sql::Database db, std::unique_ptr<ScanState> state);
 
  private:
-  Result<sql::Statement> prepare_checked(std::string_view sql);
+  // A read-only statement, compiled on first use and then taken from the
+  // connection's statement cache (validate, the prefetch plan and the check
+  // itself share one compile); the tables its compile read (the
+  // authorizer's SQLITE_READ) are added to *reads.
+  Result<sql::Statement> prepare_checked(std::string_view sql, std::vector<std::string>* reads = nullptr);
   // The tables each check's statements read, in the order they do.
   std::vector<std::vector<std::string>> tables_read_by(
       const std::vector<std::pair<const PolicyPack*, const Check*>>& checks);
@@ -142,8 +147,14 @@ class Engine {
   // False when the check does not apply or applies_when failed (r says which).
   bool check_applies(const PolicyPack& pack, const Check& check, const ScanOptions& opts, CheckResult& r);
   void evaluate_query(const PolicyPack& pack, const Check& check, const ScanOptions& opts, CheckResult& r);
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
   sql::Database db_;
   std::unique_ptr<ScanState> state_;
+  // SQL text -> the tables its compile read, for every statement compiled.
+  std::unordered_map<std::string, std::vector<std::string>, TextHash, std::equal_to<>> compiled_reads_;
 };
 
 }  // namespace vigil::agent
