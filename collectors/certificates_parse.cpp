@@ -149,8 +149,25 @@ std::optional<KeyFacts> key_facts_from_spki(X509* cert) {
   int param_type = V_ASN1_UNDEF;
   const void* param = nullptr;
   X509_ALGOR_get0(nullptr, &param_type, &param, algor);
+  const int nid = OBJ_obj2nid(alg);
+  // Keys of a fixed size and no parameters, with EVP_PKEY_get_bits' figure.
+  struct Fixed {
+    int nid;
+    const char* type;
+    std::int64_t bits;
+    int key_len;
+  };
+  static constexpr Fixed kFixed[] = {{NID_ED25519, "ed25519", 256, 32},
+                                     {NID_ED448, "ed448", 456, 57},
+                                     {NID_X25519, "x25519", 253, 32},
+                                     {NID_X448, "x448", 448, 56}};
+  for (const auto& k : kFixed) {
+    if (k.nid != nid) continue;
+    if (param_type != V_ASN1_UNDEF || key_len != k.key_len) return std::nullopt;
+    return KeyFacts{k.type, k.bits, std::nullopt};
+  }
   KeyFacts f;
-  switch (OBJ_obj2nid(alg)) {
+  switch (nid) {
     case NID_rsaEncryption: {
       // RSAPublicKey, decoded the legacy way (no provider decoder).
       const unsigned char* p = key;
@@ -179,18 +196,6 @@ std::optional<KeyFacts> key_facts_from_spki(X509* cert) {
       f.curve = name;
       return f;
     }
-    case NID_ED25519:
-      f = KeyFacts{"ed25519", 256, std::nullopt};
-      return param_type == V_ASN1_UNDEF && key_len == 32 ? std::optional(f) : std::nullopt;
-    case NID_ED448:
-      f = KeyFacts{"ed448", 456, std::nullopt};
-      return param_type == V_ASN1_UNDEF && key_len == 57 ? std::optional(f) : std::nullopt;
-    case NID_X25519:
-      f = KeyFacts{"x25519", 253, std::nullopt};
-      return param_type == V_ASN1_UNDEF && key_len == 32 ? std::optional(f) : std::nullopt;
-    case NID_X448:
-      f = KeyFacts{"x448", 448, std::nullopt};
-      return param_type == V_ASN1_UNDEF && key_len == 56 ? std::optional(f) : std::nullopt;
     default:
       return std::nullopt;
   }

@@ -108,6 +108,24 @@ TEST_CASE("storage: two threads racing for a one-time token, one wins", "[store-
   CHECK(std::count(statuses.begin(), statuses.end(), 401u) == 3);
 }
 
+namespace {
+
+// Envelope i of a signed chain as the API hands it to the storage, with one
+// result of check in verdict.
+IngestItem chain_item(const test::Chain& chain, const test::SampleScan& scan, std::size_t i, const std::string& check,
+                      const std::string& verdict) {
+  IngestItem it;
+  it.bytes = chain.envelopes[i];
+  it.digest = chain.digests[i];
+  it.sequence = static_cast<std::int64_t>(i + 1);
+  it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
+  it.time_ms = scan.report.started_at_ms;
+  it.results = {ResultRow{check, "p", "t", "high", verdict, "", "{}", {"A.8.5"}}};
+  return it;
+}
+
+}  // namespace
+
 TEST_CASE("storage: two threads ingesting one chain store each envelope once", "[store-storage]") {
   StoreFixture f;
   auto key = crypto::HostKey::generate().value();
@@ -115,16 +133,8 @@ TEST_CASE("storage: two threads ingesting one chain store each envelope once", "
   auto scan = test::sample_scan(3);
   auto chain = test::sign_chain(key, scan, 6);
   std::vector<IngestItem> items;
-  for (std::size_t i = 0; i < chain.envelopes.size(); ++i) {
-    IngestItem it;
-    it.bytes = chain.envelopes[i];
-    it.digest = chain.digests[i];
-    it.sequence = static_cast<std::int64_t>(i + 1);
-    it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
-    it.time_ms = scan.report.started_at_ms;
-    it.results = {ResultRow{"c", "p", "t", "high", i % 2 == 0 ? "pass" : "fail", "", "{}", {"A.8.5"}}};
-    items.push_back(std::move(it));
-  }
+  for (std::size_t i = 0; i < chain.envelopes.size(); ++i)
+    items.push_back(chain_item(chain, scan, i, "c", i % 2 == 0 ? "pass" : "fail"));
   std::vector<std::vector<int>> seen(2);
   auto worker = [&](std::size_t w) {
     for (const auto& it : items) {
@@ -157,16 +167,7 @@ TEST_CASE("storage: a request's envelopes go in one transaction, and an error ke
   const std::string host = f.enrolled_host(key);
   auto scan = test::sample_scan(3);
   auto chain = test::sign_chain(key, scan, 3);
-  auto item = [&](std::size_t i, const std::string& check) {
-    IngestItem it;
-    it.bytes = chain.envelopes[i];
-    it.digest = chain.digests[i];
-    it.sequence = static_cast<std::int64_t>(i + 1);
-    it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
-    it.time_ms = scan.report.started_at_ms;
-    it.results = {ResultRow{check, "p", "t", "high", "pass", "", "{}", {"A.8.5"}}};
-    return it;
-  };
+  auto item = [&](std::size_t i, const std::string& check) { return chain_item(chain, scan, i, check, "pass"); };
   {
     // A trigger stands in for a write that fails half way through the batch.
     auto db = sql::Database::open(f.db_path());
