@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <random>
 
 #include "file_io.hpp"
 #include "test_support.hpp"
@@ -84,6 +85,49 @@ TEST_CASE("base64 decoding is strict", "[crypto]") {
     CHECK(d.error().code == Errc::parse);
     CHECK_THAT(d.error().message, Catch::Contains(c.why));
   }
+}
+
+// Strict decoding is the inverse of canonical encoding: a text decodes if and
+// only if encoding what it decodes to gives the text back (for base64url,
+// with or without the padding). Random texts over the alphabets, '=' and a
+// few strangers exercise the fast pass and its fallback alike.
+TEST_CASE("base64 decodes exactly the canonical encodings", "[crypto]") {
+  std::mt19937 rng(20261204);
+  const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=\n ";
+  for (int n = 0; n < 300; ++n) {
+    std::string bytes(static_cast<std::size_t>(n), '\0');
+    for (auto& b : bytes) b = static_cast<char>(rng() & 0xff);
+    INFO("length " << n);
+    CHECK(base64_decode(base64_encode(bytes)).value() == bytes);
+    const std::string url = base64_encode(bytes, Base64Alphabet::url);
+    CHECK(base64_decode(url, Base64Alphabet::url).value() == bytes);
+    const std::string padded = url + std::string((4 - url.size() % 4) % 4, '=');
+    CHECK(base64_decode(padded, Base64Alphabet::url).value() == bytes);
+  }
+  int decoded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text(rng() % 12, '\0');
+    // Mostly alphabet characters, so that some of the texts are valid.
+    for (auto& c : text) c = chars[rng() % 8 == 0 ? rng() % chars.size() : rng() % 62];
+    INFO(text);
+    // What decodes is canonical; that every canonical text decodes is the
+    // round trip above.
+    auto std_d = base64_decode(text, Base64Alphabet::standard);
+    if (std_d.ok()) {
+      ++decoded;
+      CHECK(base64_encode(*std_d) == text);
+    } else {
+      CHECK(std_d.error().code == Errc::parse);
+    }
+    auto url_d = base64_decode(text, Base64Alphabet::url);
+    if (url_d.ok()) {
+      const std::string enc = base64_encode(*url_d, Base64Alphabet::url);
+      CHECK((text == enc || text == enc + std::string((4 - enc.size() % 4) % 4, '=')));
+    } else {
+      CHECK(url_d.error().code == Errc::parse);
+    }
+  }
+  CHECK(decoded > 100);
 }
 
 TEST_CASE("constant_time_equal compares length and content", "[crypto]") {
