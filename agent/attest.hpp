@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,13 @@ GapSigner make_gap_signer(const crypto::HostKey& key, const std::string& host);
 enum class StatementKind { scan, gap };
 
 // What a verifier needs from a statement, read from the payload.
+// Where a part of the statement lies in the payload's bytes.
+struct PayloadSpan {
+  std::size_t offset = 0;
+  std::size_t size = 0;
+  std::string_view of(std::string_view payload) const { return payload.substr(offset, size); }
+};
+
 struct Statement {
   StatementKind kind = StatementKind::scan;
   std::string host;            // subject name without "host:"
@@ -93,6 +101,10 @@ struct Statement {
   std::int64_t time_ms = 0;  // scan: started_at_ms; gap: recorded_at_ms
   GapInfo gap;               // kind == gap
   boost::json::object predicate;
+  // Per element of predicate.results (scan), its "evidence" member's text
+  // in the payload, if it has one: the canonical serialisation of that
+  // value, so readers can keep it without serialising it again.
+  std::vector<std::optional<PayloadSpan>> result_evidence;
 };
 
 // Parses an envelope's payload as a Vigil statement: payloadType, _type,

@@ -2,7 +2,6 @@
 // before anything reads it), then each envelope verified on its own and
 // handed to the storage's chain rules (docs/store-api.md, "Ingest").
 #include <algorithm>
-#include <boost/json/serialize.hpp>
 
 #include "api_routes.hpp"
 #include "attest.hpp"
@@ -33,11 +32,16 @@ std::string str_member(const boost::json::object& o, const char* key) {
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-std::vector<ResultRow> results_of(const boost::json::object& predicate) {
+// The rows of a scan's results. Each result's evidence is kept as the text
+// the payload has for it (decode_statement found where; the payload is
+// canonical, so that is its serialisation).
+std::vector<ResultRow> results_of(const agent::Statement& st, std::string_view payload) {
   std::vector<ResultRow> out;
-  const auto* rs = predicate.if_contains("results");
+  const auto* rs = st.predicate.if_contains("results");
   if (rs == nullptr || !rs->is_array()) return out;
-  for (const auto& v : rs->as_array()) {
+  const auto& array = rs->as_array();
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const auto& v = array[i];
     if (!v.is_object()) continue;
     const auto& o = v.as_object();
     ResultRow r{str_member(o, "check"),
@@ -48,7 +52,8 @@ std::vector<ResultRow> results_of(const boost::json::object& predicate) {
                 str_member(o, "message"),
                 "{}",
                 {}};
-    if (const auto* e = o.if_contains("evidence")) r.evidence_json = boost::json::serialize(*e);
+    if (i < st.result_evidence.size() && st.result_evidence[i])
+      r.evidence_json = std::string(st.result_evidence[i]->of(payload));
     const auto* controls = o.if_contains("controls");
     const auto* c22 = controls != nullptr && controls->is_object()
                           ? controls->as_object().if_contains("iso27001-2022")
@@ -104,7 +109,7 @@ Verified verify_one(const HostRecord& host, const crypto::PublicKey& key, std::s
     it.gap_last = st->gap.last_sequence;
     it.gap_reason = st->gap.reason;
   } else {
-    it.results = results_of(st->predicate);
+    it.results = results_of(*st, env->payload);
     it.scope = scope_of(st->predicate);
   }
   v.item = std::move(it);

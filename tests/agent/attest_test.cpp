@@ -222,6 +222,11 @@ TEST_CASE("statements that were altered or are not Vigil's are refused by decode
       {replace(R"("sequence":2)", R"("sequence":"2")"), "\"sequence\" is not an integer"},
       {replace(std::string(64, 'b'), "bbbb"), "previous_digest of sequence 2 is not 64 lowercase hex"},
       {replace(R"("results":[)", R"("resultz":[)"), "\"results\" missing"},
+      // Inside the parts decode walks rather than serialises whole.
+      {replace(R"("results":[{)", R"("results":[ {)"), "not in canonical form"},
+      {replace(R"("evidence":)", R"("evidence": )"), "not in canonical form"},
+      {replace(R"("verdict":"fail")", R"("verdict":"fail" )"), "not in canonical form"},
+      {replace(R"(}]}})", R"(} ]}})"), "not in canonical form"},
   };
   for (const auto& c : cases) {
     INFO(c.payload.substr(0, 80));
@@ -229,6 +234,17 @@ TEST_CASE("statements that were altered or are not Vigil's are refused by decode
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.error().message, Catch::Contains(c.why));
   }
+  // Where decode says the parts are, their serialisations are.
+  auto st = decode(good);
+  REQUIRE(st.ok());
+  const auto& results = st->predicate.at("results").as_array();
+  REQUIRE(results.size() == 2);
+  REQUIRE(st->result_evidence.size() == 2);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    REQUIRE(st->result_evidence[i].has_value());
+    CHECK(st->result_evidence[i]->of(good) == boost::json::serialize(results[i].at("evidence")));
+  }
+  CHECK(st->computed_digest == crypto::sha256_hex(boost::json::serialize(results)));
   // Changed results decode, but their digest is no longer the subject's.
   auto changed = decode(replace(R"("verdict":"fail")", R"("verdict":"pass")"));
   REQUIRE(changed.ok());
