@@ -4,6 +4,9 @@
 // envelope leaves nothing but, for a fork, the fork flag on the host; an
 // error rolls the whole request back.
 #include "sqlite_storage.hpp"
+
+#include <unordered_map>
+
 #include "sqlite_util.hpp"
 #include "strings.hpp"
 
@@ -94,21 +97,24 @@ Status explain_gaps(const sql::Database& db, const std::string& host_id, std::in
   return {};
 }
 
-// The previous latest verdict of (host, check), if any.
-Result<std::optional<std::string>> latest_verdict(const sql::Database& db, const std::string& host_id,
-                                                  const std::string& check) {
+// The host's latest verdict per check, read once per request and kept up to
+// date as its envelopes are indexed (one query instead of one per result).
+using LatestVerdicts = std::unordered_map<std::string, std::string>;
+
+Result<LatestVerdicts> latest_verdicts(const sql::Database& db, const std::string& host_id) {
   auto st = query(db,
-                  "SELECT r.verdict FROM latest l JOIN results r ON r.id = l.result_id"
-                  " WHERE l.host_id = ?1 AND l.check_id = ?2",
-                  {std::string_view(host_id), std::string_view(check)});
+                  "SELECT l.check_id, r.verdict FROM latest l JOIN results r ON r.id = l.result_id"
+                  " WHERE l.host_id = ?1",
+                  {std::string_view(host_id)});
   if (!st) return std::move(st).error();
-  if (st->step()) return std::optional<std::string>(st->column_text(0));
+  LatestVerdicts out;
+  while (st->step()) out.insert_or_assign(st->column_text(0), st->column_text(1));
   if (!st->succeeded()) return step_error(db, "latest");
-  return std::optional<std::string>();
+  return out;
 }
 
 Status index_result(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
-                    const IngestItem& it, const ResultRow& r) {
+                    const IngestItem& it, const ResultRow& r, LatestVerdicts& latest) {
   Status s = run(db,
                  "INSERT INTO results (host_id, epoch, sequence, time_ms, check_id, policy, title, severity,"
                  " verdict, message, evidence, controls) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
@@ -123,18 +129,18 @@ Status index_result(const sql::Database& db, const std::string& host_id, std::in
             {id, std::string_view(c)});
     if (!s) return s;
   }
-  auto before = latest_verdict(db, host_id, r.check);
-  if (!before) return before.error();
-  if (!*before || **before != r.verdict) {
+  const auto before = latest.find(r.check);
+  if (before == latest.end() || before->second != r.verdict) {
     s = run(
         db,
         "INSERT INTO transitions (host_id, check_id, from_verdict, to_verdict, sequence, time_ms, message)"
         " VALUES (?1,?2,?3,?4,?5,?6,?7)",
         {std::string_view(host_id), std::string_view(r.check),
-         *before ? sql::Param(std::string_view(**before)) : sql::Param(nullptr), std::string_view(r.verdict),
-         it.sequence, it.time_ms, std::string_view(r.message)});
+         before != latest.end() ? sql::Param(std::string_view(before->second)) : sql::Param(nullptr),
+         std::string_view(r.verdict), it.sequence, it.time_ms, std::string_view(r.message)});
     if (!s) return s;
   }
+  latest.insert_or_assign(r.check, r.verdict);
   return run(db,
              "INSERT INTO latest (host_id, check_id, result_id) VALUES (?1,?2,?3)"
              " ON CONFLICT (host_id, check_id) DO UPDATE SET result_id = excluded.result_id",
@@ -142,7 +148,7 @@ Status index_result(const sql::Database& db, const std::string& host_id, std::in
 }
 
 Status store_envelope(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
-                      const IngestItem& it, std::int64_t now_ms) {
+                      const IngestItem& it, std::int64_t now_ms, LatestVerdicts& latest) {
   Status s = run(
       db,
       "INSERT INTO envelopes (host_id, epoch, sequence, digest, previous_digest, kind, time_ms,"
@@ -153,7 +159,7 @@ Status store_envelope(const sql::Database& db, const std::string& host_id, std::
   if (!s) return s;
   if (it.kind == EnvelopeKind::gap) return explain_gaps(db, host_id, epoch, it);
   for (const auto& r : it.results)
-    if (s = index_result(db, host_id, epoch, it, r); !s) return s;
+    if (s = index_result(db, host_id, epoch, it, r, latest); !s) return s;
   s = run(db, "UPDATE hosts SET last_scan_ms = MAX(COALESCE(last_scan_ms, 0), ?2) WHERE id = ?1",
           {std::string_view(host_id), it.time_ms});
   if (s && it.scope)
@@ -167,7 +173,7 @@ IngestOutcome rejected(std::string reason) {
 }
 
 Result<IngestOutcome> ingest_in_tx(const sql::Database& db, const std::string& host_id, const IngestItem& it,
-                                   std::int64_t now_ms) {
+                                   std::int64_t now_ms, LatestVerdicts& latest) {
   auto pos = chain_position(db, host_id);
   if (!pos) return std::move(pos).error();
   const std::string seq = "sequence " + std::to_string(it.sequence);
@@ -199,7 +205,7 @@ Result<IngestOutcome> ingest_in_tx(const sql::Database& db, const std::string& h
   } else if (it.sequence == 1 && !it.previous_digest.empty()) {
     return rejected("sequence 1 must have an empty previous_digest");
   }
-  if (auto s = store_envelope(db, host_id, pos->epoch, it, now_ms); !s) return s.error();
+  if (auto s = store_envelope(db, host_id, pos->epoch, it, now_ms, latest); !s) return s.error();
   return IngestOutcome{IngestStatus::accepted, ""};
 }
 
@@ -214,10 +220,12 @@ Result<std::vector<IngestOutcome>> SqliteStorage::ingest(const std::string& host
   // One commit for the request, not one per envelope: each envelope's rows,
   // index pages and WAL frames were written and synced on their own before.
   return in_write_tx(db, [&]() -> Result<std::vector<IngestOutcome>> {
+    auto latest = latest_verdicts(db, host_id);
+    if (!latest) return std::move(latest).error();
     std::vector<IngestOutcome> out;
     out.reserve(items.size());
     for (const auto& item : items) {
-      auto r = ingest_in_tx(db, host_id, item, now_ms);
+      auto r = ingest_in_tx(db, host_id, item, now_ms, *latest);
       if (!r) return std::move(r).error();
       out.push_back(std::move(*r));
     }

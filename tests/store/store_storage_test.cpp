@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -158,6 +159,32 @@ TEST_CASE("storage: two threads ingesting one chain store each envelope once", "
   auto ts = f.storage().drift(d);
   REQUIRE(ts.ok());
   CHECK(ts->size() == 6);  // null->pass, then a change at every scan, each once
+}
+
+TEST_CASE("storage: drift within one request and across requests is one transition per change",
+          "[store-storage]") {
+  StoreFixture f;
+  auto key = crypto::HostKey::generate().value();
+  const std::string host = f.enrolled_host(key);
+  auto scan = test::sample_scan(3);
+  auto chain = test::sign_chain(key, scan, 6);
+  const std::vector<std::string> verdicts{"fail", "fail", "pass", "pass", "pass", "fail"};
+  std::vector<IngestItem> items;
+  for (std::size_t i = 0; i < verdicts.size(); ++i) items.push_back(chain_item(chain, scan, i, "c", verdicts[i]));
+  // Sequences 1-4 in one request, 5-6 in the next: the second starts from
+  // the latest verdict the first left.
+  auto first = f.storage().ingest(host, std::span(items).first(4), f.now);
+  REQUIRE(first.ok());
+  auto second = f.storage().ingest(host, std::span(items).subspan(4), f.now);
+  REQUIRE(second.ok());
+  DriftFilter d;
+  auto ts = f.storage().drift(d);
+  REQUIRE(ts.ok());
+  std::vector<std::string> seen;
+  for (const auto& t : *ts)
+    seen.push_back(std::to_string(t.sequence) + ":" + t.from.value_or("-") + ">" + t.to);
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<std::string>{"1:->fail", "3:fail>pass", "6:pass>fail"});
 }
 
 TEST_CASE("storage: a request's envelopes go in one transaction, and an error keeps none of them",
