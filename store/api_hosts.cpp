@@ -1,18 +1,21 @@
 // GET /v1/hosts, GET /v1/hosts/{id}, POST /v1/hosts/{id}/allow-rekey,
 // GET /v1/drift.
-#include <boost/json/parse.hpp>
 
 #include "api_routes.hpp"
+#include "evidence.hpp"
+#include "json_exact.hpp"
 #include "posture.hpp"
 
 namespace vigil::store {
 
 namespace {
 
+// Stored JSON (evidence, facts) as a value, numbers exact: Boost.JSON's own
+// parser would round some doubles, and the evidence shown would then differ
+// from the signed statement's in the last digit.
 boost::json::value parse_or_null(const std::string& text) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
-  return ec ? boost::json::value(nullptr) : v;
+  auto v = agent::parse_json_exact(text, "stored JSON");
+  return v ? std::move(*v) : boost::json::value(nullptr);
 }
 
 boost::json::object scope_json(const ScopeTags& s) {
@@ -90,6 +93,7 @@ Response handle_host(Ctx& ctx, const Request& req, const Caller&, const Params& 
   if (!*host) return not_found("no host " + p[0]);
   auto latest = ctx.storage.latest_results(p[0]);
   if (!latest) return internal_error(req, latest.error());
+  if (auto s = resolve_evidence(ctx.storage, *latest); !s) return internal_error(req, s.error());
   auto waivers = ctx.storage.list_waivers();
   if (!waivers) return internal_error(req, waivers.error());
   auto chain = ctx.storage.chain_state(p[0]);

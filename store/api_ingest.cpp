@@ -32,10 +32,10 @@ std::string str_member(const boost::json::object& o, const char* key) {
   return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-// The rows of a scan's results. Each result's evidence is kept as the text
-// the payload has for it (decode_statement found where; the payload is
-// canonical, so that is its serialisation).
-std::vector<ResultRow> results_of(const agent::Statement& st, std::string_view payload) {
+// The rows of a scan's results. Each result's evidence is kept as where the
+// payload has it (decode_statement found that; the payload is canonical, so
+// those bytes are its serialisation), since the envelope is stored anyway.
+std::vector<ResultRow> results_of(const agent::Statement& st) {
   std::vector<ResultRow> out;
   const auto* rs = st.predicate.if_contains("results");
   if (rs == nullptr || !rs->is_array()) return out;
@@ -51,9 +51,13 @@ std::vector<ResultRow> results_of(const agent::Statement& st, std::string_view p
                 str_member(o, "verdict"),
                 str_member(o, "message"),
                 "{}",
-                {}};
-    if (i < st.result_evidence.size() && st.result_evidence[i])
-      r.evidence_json = std::string(st.result_evidence[i]->of(payload));
+                {},
+                std::nullopt};
+    if (i < st.result_evidence.size() && st.result_evidence[i]) {
+      r.evidence_json.clear();
+      r.evidence_span = EvidenceSpan{static_cast<std::int64_t>(st.result_evidence[i]->offset),
+                                     static_cast<std::int64_t>(st.result_evidence[i]->size)};
+    }
     const auto* controls = o.if_contains("controls");
     const auto* c22 = controls != nullptr && controls->is_object()
                           ? controls->as_object().if_contains("iso27001-2022")
@@ -109,7 +113,7 @@ Verified verify_one(const HostRecord& host, const crypto::PublicKey& key, std::s
     it.gap_last = st->gap.last_sequence;
     it.gap_reason = st->gap.reason;
   } else {
-    it.results = results_of(*st, env->payload);
+    it.results = results_of(*st);
     it.scope = scope_of(st->predicate);
   }
   v.item = std::move(it);

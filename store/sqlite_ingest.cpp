@@ -117,11 +117,15 @@ Status index_result(const sql::Database& db, const std::string& host_id, std::in
                     const IngestItem& it, const ResultRow& r, LatestVerdicts& latest) {
   Status s = run(db,
                  "INSERT INTO results (host_id, epoch, sequence, time_ms, check_id, policy, title, severity,"
-                 " verdict, message, evidence, controls) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                 " verdict, message, evidence, controls, evidence_offset, evidence_size)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
                  {std::string_view(host_id), epoch, it.sequence, it.time_ms, std::string_view(r.check),
                   std::string_view(r.policy), std::string_view(r.title), std::string_view(r.severity),
-                  std::string_view(r.verdict), std::string_view(r.message), std::string_view(r.evidence_json),
-                  std::string_view(join(r.controls, ","))});
+                  std::string_view(r.verdict), std::string_view(r.message),
+                  r.evidence_span ? std::string_view("") : std::string_view(r.evidence_json),
+                  std::string_view(join(r.controls, ",")),
+                  r.evidence_span ? sql::Param(r.evidence_span->offset) : sql::Param(nullptr),
+                  r.evidence_span ? sql::Param(r.evidence_span->size) : sql::Param(nullptr)});
   if (!s) return s;
   const std::int64_t id = db.last_insert_rowid();
   for (const auto& c : r.controls) {

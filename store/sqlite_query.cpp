@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kResultColumns =
     "SELECT r.host_id, r.sequence, r.time_ms, r.check_id, r.policy, r.title, r.severity, r.verdict,"
-    " r.message, r.evidence, r.controls FROM results r ";
+    " r.message, r.evidence, r.controls, r.epoch, r.evidence_offset, r.evidence_size FROM results r ";
 
 StoredResult result_from_row(const sql::Statement& s) {
   StoredResult r;
@@ -29,6 +29,8 @@ StoredResult result_from_row(const sql::Statement& s) {
   const std::string controls = s.column_text(10);
   for (auto c : split(controls, ','))
     if (!c.empty()) r.row.controls.emplace_back(c);
+  r.epoch = s.column_int(11);
+  if (!s.column_is_null(12)) r.row.evidence_span = EvidenceSpan{s.column_int(12), s.column_int(13)};
   return r;
 }
 
@@ -142,6 +144,18 @@ Result<std::vector<std::string>> SqliteStorage::envelopes(const std::string& hos
   while (st->step()) out.push_back(st->column_blob(0));
   if (!st->succeeded()) return step_error(lease->db(), "envelopes");
   return out;
+}
+
+Result<std::optional<std::string>> SqliteStorage::envelope(const std::string& host_id, std::int64_t epoch,
+                                                           std::int64_t sequence) {
+  auto lease = acquire();
+  if (!lease) return lease.error();
+  auto st = query(lease->db(), "SELECT bytes FROM envelopes WHERE host_id = ?1 AND epoch = ?2 AND sequence = ?3",
+                  {std::string_view(host_id), epoch, sequence});
+  if (!st) return std::move(st).error();
+  if (st->step()) return std::optional<std::string>(st->column_blob(0));
+  if (!st->succeeded()) return step_error(lease->db(), "envelopes");
+  return std::optional<std::string>();
 }
 
 }  // namespace vigil::store

@@ -158,8 +158,19 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit: entries are never deleted'); END;
 )sql";
 
+// v2: a result's evidence is where it lies in its envelope's payload
+// (offset and size in the statement bytes), not a second copy of the text:
+// evidence is most of an envelope, and the copy doubled what ingest wrote.
+// Rows from v1 keep their text in `evidence` (offset NULL); new rows leave
+// it ''. See docs/architecture.md, "vigil-store".
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE results ADD COLUMN evidence_offset INTEGER CHECK (evidence_offset >= 0);
+ALTER TABLE results ADD COLUMN evidence_size INTEGER CHECK (evidence_size >= 0);
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
+    Migration{2, kSchemaV2},
 };
 static_assert(kMigrations.back().version == kStoreSchemaVersion);
 

@@ -19,7 +19,7 @@
 
 namespace vigil::store {
 
-inline constexpr std::int64_t kStoreSchemaVersion = 1;
+inline constexpr std::int64_t kStoreSchemaVersion = 2;
 
 class SqliteStorage;
 
@@ -71,6 +71,8 @@ class SqliteStorage final : public Storage {
   Result<std::vector<Transition>> drift(const DriftFilter& f) override;
   Result<std::vector<std::string>> envelopes(const std::string& host_id, std::int64_t from_ms,
                                              std::int64_t to_ms) override;
+  Result<std::optional<std::string>> envelope(const std::string& host_id, std::int64_t epoch,
+                                              std::int64_t sequence) override;
 
   Status create_waiver(const Waiver& w, const AuditEntry& audit) override;
   Result<std::vector<Waiver>> list_waivers() override;

@@ -100,11 +100,22 @@ struct EnrollOutcome {
   std::string message;  // bad_token, conflict
 };
 
+// Where a result's evidence lies in its envelope's payload (the statement
+// the signature covers, in canonical form): the store keeps this, not a
+// copy of the text (resolve_evidence in evidence.hpp reads it back).
+struct EvidenceSpan {
+  std::int64_t offset = 0, size = 0;
+};
+
 // One result of a scan statement, as indexed for queries.
 struct ResultRow {
   std::string check, policy, title, severity, verdict, message;
+  // The evidence's JSON text: given inline when there is no span (a result
+  // without evidence: "{}"; rows stored before schema v2), and otherwise
+  // empty until resolve_evidence fills it in from the envelope.
   std::string evidence_json;
   std::vector<std::string> controls;  // ISO 27001:2022
+  std::optional<EvidenceSpan> evidence_span;
 };
 
 enum class EnvelopeKind { scan, gap };
@@ -152,7 +163,7 @@ struct ChainState {
 
 struct StoredResult {
   std::string host_id;
-  std::int64_t sequence = 0, time_ms = 0;
+  std::int64_t epoch = 1, sequence = 0, time_ms = 0;
   ResultRow row;
 };
 
@@ -206,7 +217,8 @@ class Storage {
   virtual Result<std::vector<IngestOutcome>> ingest(const std::string& host_id,
                                                     std::span<const IngestItem> items, std::int64_t now_ms) = 0;
   virtual Result<ChainState> chain_state(const std::string& host_id) = 0;
-  // The latest result per (host, check); host_id "" = all.
+  // The latest result per (host, check); host_id "" = all. Evidence kept
+  // as a span is not read: see resolve_evidence.
   virtual Result<std::vector<StoredResult>> latest_results(const std::string& host_id) = 0;
   // Every result of scans started in [from_ms, to_ms]; host_id "" = all.
   virtual Result<std::vector<StoredResult>> period_results(const std::string& host_id, std::int64_t from_ms,
@@ -216,6 +228,9 @@ class Storage {
   // sequence order, byte for byte.
   virtual Result<std::vector<std::string>> envelopes(const std::string& host_id, std::int64_t from_ms,
                                                      std::int64_t to_ms) = 0;
+  // One envelope, byte for byte, if stored.
+  virtual Result<std::optional<std::string>> envelope(const std::string& host_id, std::int64_t epoch,
+                                                      std::int64_t sequence) = 0;
 
   // Waivers.
   virtual Status create_waiver(const Waiver& w, const AuditEntry& audit) = 0;

@@ -4,6 +4,7 @@
 
 #include "agent/chain_support.hpp"
 #include "attest.hpp"
+#include "sqlite.hpp"
 #include "store/store_support.hpp"
 #include "verify.hpp"
 
@@ -76,6 +77,45 @@ TEST_CASE("hosts: posture after two scans", "[store-api]") {
   CHECK(check1->at("message") == "now failing");
   CHECK(check1->at("evidence").at("total_rows").as_int64() == 5);
   CHECK(s.f.get("/v1/hosts/h-unknown", s.reader).status == 404);
+}
+
+TEST_CASE("hosts: evidence comes from the stored envelope, and a damaged span is an error", "[store-api]") {
+  TwoScans s;
+  // The store keeps where each result's evidence lies in the payload, not a
+  // second copy of it.
+  auto db = sql::Database::open(s.f.db_path());
+  REQUIRE(db.ok());
+  CHECK(*db->query_int("SELECT COUNT(*) FROM results") == 12);
+  CHECK(*db->query_int("SELECT COUNT(*) FROM results WHERE evidence = '' AND evidence_size > 0") == 12);
+  // Each check shows what its signed statement says.
+  const auto envelopes = two_scans(s.key);
+  auto statement = agent::decode_statement(agent::parse_envelope(envelopes[1]).value()).value();
+  const auto& signed_results = statement.predicate.at("results").as_array();
+  auto one = s.f.get("/v1/hosts/" + s.host, s.reader);
+  REQUIRE(one.status == 200);
+  const boost::json::value j = body_json(one);
+  const auto& checks = j.at("checks").as_array();
+  REQUIRE(checks.size() == signed_results.size());
+  for (const auto& r : signed_results) {
+    const auto* c = find_by(checks, "check", r.at("check").as_string());
+    REQUIRE(c != nullptr);
+    CHECK(c->at("evidence") == r.at("evidence"));
+  }
+  // A row from schema v1 has its text inline and no span.
+  REQUIRE(db->exec("UPDATE results SET evidence = '{\"rows\":[],\"v1\":true}', evidence_offset = NULL,"
+                   " evidence_size = NULL WHERE check_id = 'test.check-2' AND sequence = 2")
+              .ok());
+  auto legacy = s.f.get("/v1/hosts/" + s.host, s.reader);
+  REQUIRE(legacy.status == 200);
+  const boost::json::value jl = body_json(legacy);
+  CHECK(find_by(jl.at("checks").as_array(), "check", "test.check-2")->at("evidence").at("v1") == true);
+  // A span outside the payload is damage: an error, never empty evidence.
+  REQUIRE(db->exec("UPDATE results SET evidence_offset = 10000000 WHERE check_id = 'test.check-1'"
+                   " AND sequence = 2")
+              .ok());
+  CHECK(s.f.get("/v1/hosts/" + s.host, s.reader).status == 500);
+  // The fleet view does not read evidence, so it still answers.
+  CHECK(s.f.get("/v1/hosts", s.reader).status == 200);
 }
 
 TEST_CASE("drift: the changed verdict is a transition", "[store-api]") {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "agent/chain_support.hpp"
+#include "evidence.hpp"
 #include "sqlite.hpp"
 #include "sqlite_storage.hpp"
 #include "store/store_support.hpp"
@@ -121,7 +122,7 @@ IngestItem chain_item(const test::Chain& chain, const test::SampleScan& scan, st
   it.sequence = static_cast<std::int64_t>(i + 1);
   it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
   it.time_ms = scan.report.started_at_ms;
-  it.results = {ResultRow{check, "p", "t", "high", verdict, "", "{}", {"A.8.5"}}};
+  it.results = {ResultRow{check, "p", "t", "high", verdict, "", "{}", {"A.8.5"}, std::nullopt}};
   return it;
 }
 
@@ -185,6 +186,38 @@ TEST_CASE("storage: drift within one request and across requests is one transiti
     seen.push_back(std::to_string(t.sequence) + ":" + t.from.value_or("-") + ">" + t.to);
   std::sort(seen.begin(), seen.end());
   CHECK(seen == std::vector<std::string>{"1:->fail", "3:fail>pass", "6:pass>fail"});
+}
+
+TEST_CASE("storage: a v1 database migrates to v2 and keeps its evidence text", "[store-storage]") {
+  StoreFixture f;
+  auto key = crypto::HostKey::generate().value();
+  const std::string host = f.enrolled_host(key);
+  auto scan = test::sample_scan(3);
+  auto chain = test::sign_chain(key, scan, 1);
+  auto item = chain_item(chain, scan, 0, "c", "fail");
+  item.results[0].evidence_json = R"({"rows":[1]})";
+  REQUIRE(f.storage().ingest(host, std::span(&item, 1), f.now).ok());
+  f.api.reset();
+  {
+    // Back to what v1 had: the text inline, no span columns.
+    auto db = sql::Database::open(f.db_path());
+    REQUIRE(db.ok());
+    REQUIRE(db->exec("ALTER TABLE results DROP COLUMN evidence_offset").ok());
+    REQUIRE(db->exec("ALTER TABLE results DROP COLUMN evidence_size").ok());
+    REQUIRE(db->set_user_version(1).ok());
+  }
+  auto again = SqliteStorage::open(f.db_path(), std::chrono::milliseconds(1000));
+  REQUIRE(again.ok());
+  {
+    auto db = sql::Database::open(f.db_path());
+    CHECK(*db->user_version() == 2);
+  }
+  auto latest = (*again)->latest_results(host);
+  REQUIRE(latest.ok());
+  REQUIRE(latest->size() == 1);
+  CHECK_FALSE(latest->front().row.evidence_span.has_value());
+  REQUIRE(resolve_evidence(**again, *latest).ok());
+  CHECK(latest->front().row.evidence_json == R"({"rows":[1]})");
 }
 
 TEST_CASE("storage: a request's envelopes go in one transaction, and an error keeps none of them",

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
+#include "json_exact.hpp"
 #include "request_auth.hpp"
 #include "sqlite_storage.hpp"
 #include "strings.hpp"
@@ -42,11 +43,11 @@ Request make_request(const std::string& method, const std::string& target, std::
 }
 
 boost::json::value body_json(const Response& r) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(r.body, ec);
+  // Numbers exact, so evidence compares equal to the signed statement's.
+  auto v = agent::parse_json_exact(r.body, "response body");
   INFO(r.body);
-  REQUIRE(!ec);
-  return v;
+  REQUIRE(v.ok());
+  return std::move(*v);
 }
 
 std::string error_message(const Response& r) {
