@@ -86,6 +86,7 @@ struct PayloadSpan {
   std::size_t offset = 0;
   std::size_t size = 0;
   std::string_view of(std::string_view payload) const { return payload.substr(offset, size); }
+  bool operator==(const PayloadSpan&) const = default;
 };
 
 struct Statement {

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "attest.hpp"
+#include "json_exact.hpp"
 
 namespace vigil::store {
 
@@ -35,7 +36,12 @@ Status resolve_evidence(Storage& storage, std::vector<StoredResult>& results) {
       return make_error(Errc::internal, where + ": span " + std::to_string(s.offset) + "+" + std::to_string(s.size) +
                                             " lies outside its payload of " + std::to_string(payload.size()) +
                                             " bytes");
-    r->row.evidence_json = payload.substr(static_cast<std::size_t>(s.offset), static_cast<std::size_t>(s.size));
+    std::string text = payload.substr(static_cast<std::size_t>(s.offset), static_cast<std::size_t>(s.size));
+    // A span that moved still lies inside the payload; what it cuts out is
+    // then not one JSON value.
+    if (auto v = agent::parse_json_exact(text, where); !v)
+      return make_error(Errc::internal, where + ": the span does not hold a JSON value: " + v.error().message);
+    r->row.evidence_json = std::move(text);
   }
   return {};
 }

@@ -245,6 +245,21 @@ TEST_CASE("statements that were altered or are not Vigil's are refused by decode
     CHECK(st->result_evidence[i]->of(good) == boost::json::serialize(results[i].at("evidence")));
   }
   CHECK(st->computed_digest == crypto::sha256_hex(boost::json::serialize(results)));
+  // A result without evidence, one that is not an object, and no results.
+  auto doc = boost::json::parse(good).as_object();
+  auto& rs = doc.at("predicate").as_object().at("results").as_array();
+  rs[0].as_object().erase("evidence");
+  rs[1] = 7;
+  const std::string odd = boost::json::serialize(doc);
+  auto o = decode(odd);
+  REQUIRE(o.ok());
+  CHECK(o->result_evidence == std::vector<std::optional<PayloadSpan>>{std::nullopt, std::nullopt});
+  CHECK(o->computed_digest == crypto::sha256_hex(boost::json::serialize(rs)));
+  rs.clear();
+  auto none = decode(boost::json::serialize(doc));
+  REQUIRE(none.ok());
+  CHECK(none->result_evidence.empty());
+  CHECK(none->computed_digest == crypto::sha256_hex("[]"));
   // Changed results decode, but their digest is no longer the subject's.
   auto changed = decode(replace(R"("verdict":"fail")", R"("verdict":"pass")"));
   REQUIRE(changed.ok());

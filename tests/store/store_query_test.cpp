@@ -109,7 +109,12 @@ TEST_CASE("hosts: evidence comes from the stored envelope, and a damaged span is
   REQUIRE(legacy.status == 200);
   const boost::json::value jl = body_json(legacy);
   CHECK(find_by(jl.at("checks").as_array(), "check", "test.check-2")->at("evidence").at("v1") == true);
-  // A span outside the payload is damage: an error, never empty evidence.
+  // A span that moved, or lies outside the payload, is damage: an error,
+  // never empty evidence.
+  REQUIRE(db->exec("UPDATE results SET evidence_offset = evidence_offset + 1 WHERE check_id = 'test.check-1'"
+                   " AND sequence = 2")
+              .ok());
+  CHECK(s.f.get("/v1/hosts/" + s.host, s.reader).status == 500);
   REQUIRE(db->exec("UPDATE results SET evidence_offset = 10000000 WHERE check_id = 'test.check-1'"
                    " AND sequence = 2")
               .ok());
