@@ -80,7 +80,6 @@ GapSigner make_gap_signer(const crypto::HostKey& key, const std::string& host);
 
 enum class StatementKind { scan, gap };
 
-// What a verifier needs from a statement, read from the payload.
 // Where a part of the statement lies in the payload's bytes.
 struct PayloadSpan {
   std::size_t offset = 0;
@@ -89,6 +88,7 @@ struct PayloadSpan {
   bool operator==(const PayloadSpan&) const = default;
 };
 
+// What a verifier needs from a statement, read from the payload.
 struct Statement {
   StatementKind kind = StatementKind::scan;
   std::string host;            // subject name without "host:"

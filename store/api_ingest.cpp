@@ -44,20 +44,20 @@ std::vector<ResultRow> results_of(const agent::Statement& st) {
     const auto& v = array[i];
     if (!v.is_object()) continue;
     const auto& o = v.as_object();
+    // A result without evidence is stored with "{}" inline.
+    std::optional<EvidenceSpan> evidence;
+    if (i < st.result_evidence.size() && st.result_evidence[i])
+      evidence = EvidenceSpan{static_cast<std::int64_t>(st.result_evidence[i]->offset),
+                              static_cast<std::int64_t>(st.result_evidence[i]->size)};
     ResultRow r{str_member(o, "check"),
                 str_member(o, "policy"),
                 str_member(o, "title"),
                 str_member(o, "severity"),
                 str_member(o, "verdict"),
                 str_member(o, "message"),
-                "{}",
+                evidence ? "" : "{}",
                 {},
-                std::nullopt};
-    if (i < st.result_evidence.size() && st.result_evidence[i]) {
-      r.evidence_json.clear();
-      r.evidence_span = EvidenceSpan{static_cast<std::int64_t>(st.result_evidence[i]->offset),
-                                     static_cast<std::int64_t>(st.result_evidence[i]->size)};
-    }
+                evidence};
     const auto* controls = o.if_contains("controls");
     const auto* c22 = controls != nullptr && controls->is_object()
                           ? controls->as_object().if_contains("iso27001-2022")
