@@ -112,31 +112,38 @@ TEST_CASE("storage: two threads racing for a one-time token, one wins", "[store-
 
 namespace {
 
-// Envelope i of a signed chain as the API hands it to the storage, with one
-// result of check in verdict.
-IngestItem chain_item(const test::Chain& chain, const test::SampleScan& scan, std::size_t i, const std::string& check,
-                      const std::string& verdict) {
-  IngestItem it;
-  it.bytes = chain.envelopes[i];
-  it.digest = chain.digests[i];
-  it.sequence = static_cast<std::int64_t>(i + 1);
-  it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
-  it.time_ms = scan.report.started_at_ms;
-  it.results = {ResultRow{check, "p", "t", "high", verdict, "", "{}", {"A.8.5"}, std::nullopt}};
-  return it;
-}
+// A store with one enrolled host and a signed chain of n scans of it.
+struct ChainHost {
+  StoreFixture f;
+  crypto::HostKey key = crypto::HostKey::generate().value();
+  std::string host = f.enrolled_host(key);
+  test::SampleScan scan = test::sample_scan(3);
+  test::Chain chain;
+  explicit ChainHost(std::size_t n) : chain(test::sign_chain(key, scan, n)) {}
+
+  // Envelope i as the API hands it to the storage, with one result of
+  // check in verdict.
+  IngestItem item(std::size_t i, const std::string& check, const std::string& verdict) const {
+    IngestItem it;
+    it.bytes = chain.envelopes[i];
+    it.digest = chain.digests[i];
+    it.sequence = static_cast<std::int64_t>(i + 1);
+    it.previous_digest = i == 0 ? "" : chain.digests[i - 1];
+    it.time_ms = scan.report.started_at_ms;
+    it.results = {ResultRow{check, "p", "t", "high", verdict, "", "{}", {"A.8.5"}, std::nullopt}};
+    return it;
+  }
+};
 
 }  // namespace
 
 TEST_CASE("storage: two threads ingesting one chain store each envelope once", "[store-storage]") {
-  StoreFixture f;
-  auto key = crypto::HostKey::generate().value();
-  const std::string host = f.enrolled_host(key);
-  auto scan = test::sample_scan(3);
-  auto chain = test::sign_chain(key, scan, 6);
+  ChainHost h(6);
+  auto& f = h.f;
+  const std::string& host = h.host;
   std::vector<IngestItem> items;
-  for (std::size_t i = 0; i < chain.envelopes.size(); ++i)
-    items.push_back(chain_item(chain, scan, i, "c", i % 2 == 0 ? "pass" : "fail"));
+  for (std::size_t i = 0; i < h.chain.envelopes.size(); ++i)
+    items.push_back(h.item(i, "c", i % 2 == 0 ? "pass" : "fail"));
   std::vector<std::vector<int>> seen(2);
   auto worker = [&](std::size_t w) {
     for (const auto& it : items) {
@@ -164,14 +171,12 @@ TEST_CASE("storage: two threads ingesting one chain store each envelope once", "
 
 TEST_CASE("storage: drift within one request and across requests is one transition per change",
           "[store-storage]") {
-  StoreFixture f;
-  auto key = crypto::HostKey::generate().value();
-  const std::string host = f.enrolled_host(key);
-  auto scan = test::sample_scan(3);
-  auto chain = test::sign_chain(key, scan, 6);
+  ChainHost h(6);
+  auto& f = h.f;
+  const std::string& host = h.host;
   const std::vector<std::string> verdicts{"fail", "fail", "pass", "pass", "pass", "fail"};
   std::vector<IngestItem> items;
-  for (std::size_t i = 0; i < verdicts.size(); ++i) items.push_back(chain_item(chain, scan, i, "c", verdicts[i]));
+  for (std::size_t i = 0; i < verdicts.size(); ++i) items.push_back(h.item(i, "c", verdicts[i]));
   // Sequences 1-4 in one request, 5-6 in the next: the second starts from
   // the latest verdict the first left.
   auto first = f.storage().ingest(host, std::span(items).first(4), f.now);
@@ -189,12 +194,10 @@ TEST_CASE("storage: drift within one request and across requests is one transiti
 }
 
 TEST_CASE("storage: a v1 database migrates to v2 and keeps its evidence text", "[store-storage]") {
-  StoreFixture f;
-  auto key = crypto::HostKey::generate().value();
-  const std::string host = f.enrolled_host(key);
-  auto scan = test::sample_scan(3);
-  auto chain = test::sign_chain(key, scan, 1);
-  auto item = chain_item(chain, scan, 0, "c", "fail");
+  ChainHost h(1);
+  auto& f = h.f;
+  const std::string& host = h.host;
+  auto item = h.item(0, "c", "fail");
   item.results[0].evidence_json = R"({"rows":[1]})";
   REQUIRE(f.storage().ingest(host, std::span(&item, 1), f.now).ok());
   f.api.reset();
@@ -222,12 +225,10 @@ TEST_CASE("storage: a v1 database migrates to v2 and keeps its evidence text", "
 
 TEST_CASE("storage: a request's envelopes go in one transaction, and an error keeps none of them",
           "[store-storage]") {
-  StoreFixture f;
-  auto key = crypto::HostKey::generate().value();
-  const std::string host = f.enrolled_host(key);
-  auto scan = test::sample_scan(3);
-  auto chain = test::sign_chain(key, scan, 3);
-  auto item = [&](std::size_t i, const std::string& check) { return chain_item(chain, scan, i, check, "pass"); };
+  ChainHost h(3);
+  auto& f = h.f;
+  const std::string& host = h.host;
+  auto item = [&](std::size_t i, const std::string& check) { return h.item(i, check, "pass"); };
   {
     // A trigger stands in for a write that fails half way through the batch.
     auto db = sql::Database::open(f.db_path());
