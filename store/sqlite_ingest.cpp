@@ -128,11 +128,6 @@ Status index_result(const sql::Database& db, const std::string& host_id, std::in
                   r.evidence_span ? sql::Param(r.evidence_span->size) : sql::Param(nullptr)});
   if (!s) return s;
   const std::int64_t id = db.last_insert_rowid();
-  for (const auto& c : r.controls) {
-    s = run(db, "INSERT OR IGNORE INTO result_controls (result_id, control) VALUES (?1, ?2)",
-            {id, std::string_view(c)});
-    if (!s) return s;
-  }
   const auto before = latest.find(r.check);
   if (before == latest.end() || before->second != r.verdict) {
     s = run(
@@ -216,7 +211,8 @@ Result<IngestOutcome> ingest_in_tx(const sql::Database& db, const std::string& h
 }  // namespace
 
 Result<std::vector<IngestOutcome>> SqliteStorage::ingest(const std::string& host_id,
-                                                         std::span<const IngestItem> items, std::int64_t now_ms) {
+                                                         std::span<const IngestItem> items,
+                                                         std::int64_t now_ms) {
   if (items.empty()) return std::vector<IngestOutcome>();
   auto lease = acquire();
   if (!lease) return lease.error();

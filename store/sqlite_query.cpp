@@ -85,10 +85,16 @@ Result<ChainState> SqliteStorage::chain_state(const std::string& host_id) {
 Result<std::vector<StoredResult>> SqliteStorage::latest_results(const std::string& host_id) {
   auto lease = acquire();
   if (!lease) return lease.error();
+  // Two texts, not "?1 = '' OR l.host_id = ?1": with the OR the planner
+  // cannot use latest's key, and one host's page scanned the whole fleet's.
+  if (host_id.empty())
+    return results_of(
+        lease->db(),
+        std::string(kResultColumns) + "JOIN latest l ON l.result_id = r.id ORDER BY r.host_id, r.check_id",
+        {});
   return results_of(lease->db(),
                     std::string(kResultColumns) +
-                        "JOIN latest l ON l.result_id = r.id WHERE (?1 = '' OR l.host_id = ?1)"
-                        " ORDER BY r.host_id, r.check_id",
+                        "JOIN latest l ON l.result_id = r.id WHERE l.host_id = ?1 ORDER BY r.check_id",
                     {std::string_view(host_id)});
 }
 
@@ -150,8 +156,9 @@ Result<std::optional<std::string>> SqliteStorage::envelope(const std::string& ho
                                                            std::int64_t sequence) {
   auto lease = acquire();
   if (!lease) return lease.error();
-  auto st = query(lease->db(), "SELECT bytes FROM envelopes WHERE host_id = ?1 AND epoch = ?2 AND sequence = ?3",
-                  {std::string_view(host_id), epoch, sequence});
+  auto st =
+      query(lease->db(), "SELECT bytes FROM envelopes WHERE host_id = ?1 AND epoch = ?2 AND sequence = ?3",
+            {std::string_view(host_id), epoch, sequence});
   if (!st) return std::move(st).error();
   if (st->step()) return std::optional<std::string>(st->column_blob(0));
   if (!st->succeeded()) return step_error(lease->db(), "envelopes");

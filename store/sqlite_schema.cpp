@@ -168,9 +168,24 @@ ALTER TABLE results ADD COLUMN evidence_offset INTEGER CHECK (evidence_offset >=
 ALTER TABLE results ADD COLUMN evidence_size INTEGER CHECK (evidence_size >= 0);
 )sql";
 
+// v3: drops what ingest wrote for every result and no query read: the
+// result_controls rows (a result's controls are its `controls` column; the
+// per-control views judge the latest and period results they read anyway)
+// and the results_host_check index (no query looks results up by host and
+// check; `latest` answers "the last result of this check on this host").
+// Together they were three B-tree inserts and a foreign-key probe per
+// result per control. A query that needs a control index adds it back in a
+// later version, shaped for that query.
+constexpr const char* kSchemaV3 = R"sql(
+DROP INDEX result_controls_control;
+DROP TABLE result_controls;
+DROP INDEX results_host_check;
+)sql";
+
 constexpr std::array kMigrations{
     Migration{1, kSchemaV1},
     Migration{2, kSchemaV2},
+    Migration{3, kSchemaV3},
 };
 static_assert(kMigrations.back().version == kStoreSchemaVersion);
 

@@ -19,7 +19,7 @@
 
 namespace vigil::store {
 
-inline constexpr std::int64_t kStoreSchemaVersion = 2;
+inline constexpr std::int64_t kStoreSchemaVersion = 3;
 
 class SqliteStorage;
 

@@ -193,8 +193,9 @@ TEST_CASE("storage: drift within one request and across requests is one transiti
   CHECK(seen == std::vector<std::string>{"1:->fail", "3:fail>pass", "6:pass>fail"});
 }
 
-TEST_CASE("storage: a v1 database migrates to v2 and keeps its evidence text", "[store-storage]") {
-  ChainHost h(1);
+TEST_CASE("storage: a v1 database migrates to the current schema and keeps its evidence text",
+          "[store-storage]") {
+  ChainHost h(2);
   auto& f = h.f;
   const std::string& host = h.host;
   auto item = h.item(0, "c", "fail");
@@ -202,18 +203,27 @@ TEST_CASE("storage: a v1 database migrates to v2 and keeps its evidence text", "
   REQUIRE(f.storage().ingest(host, std::span(&item, 1), f.now).ok());
   f.api.reset();
   {
-    // Back to what v1 had: the text inline, no span columns.
+    // Back to what v1 had: the text inline, no span columns, and the
+    // per-control rows and host/check index that v3 drops.
     auto db = sql::Database::open(f.db_path());
     REQUIRE(db.ok());
     REQUIRE(db->exec("ALTER TABLE results DROP COLUMN evidence_offset").ok());
     REQUIRE(db->exec("ALTER TABLE results DROP COLUMN evidence_size").ok());
+    REQUIRE(db->exec("CREATE TABLE result_controls (result_id INTEGER NOT NULL REFERENCES results(id),"
+                     " control TEXT NOT NULL, PRIMARY KEY (result_id, control)) STRICT, WITHOUT ROWID;"
+                     "CREATE INDEX result_controls_control ON result_controls(control);"
+                     "CREATE INDEX results_host_check ON results(host_id, check_id, sequence);"
+                     "INSERT INTO result_controls SELECT id, 'A.8.5' FROM results")
+                .ok());
     REQUIRE(db->set_user_version(1).ok());
   }
   auto again = SqliteStorage::open(f.db_path(), std::chrono::milliseconds(1000));
   REQUIRE(again.ok());
   {
     auto db = sql::Database::open(f.db_path());
-    CHECK(*db->user_version() == 2);
+    CHECK(*db->user_version() == kStoreSchemaVersion);
+    CHECK(*db->query_int("SELECT COUNT(*) FROM sqlite_schema WHERE name IN"
+                         " ('result_controls', 'result_controls_control', 'results_host_check')") == 0);
   }
   auto latest = (*again)->latest_results(host);
   REQUIRE(latest.ok());
@@ -221,6 +231,12 @@ TEST_CASE("storage: a v1 database migrates to v2 and keeps its evidence text", "
   CHECK_FALSE(latest->front().row.evidence_span.has_value());
   REQUIRE(resolve_evidence(**again, *latest).ok());
   CHECK(latest->front().row.evidence_json == R"({"rows":[1]})");
+  CHECK(latest->front().row.controls == item.results[0].controls);
+  // And the migrated database takes the chain's next envelope.
+  auto next = h.item(1, "c", "pass");
+  auto r = (*again)->ingest(host, std::span(&next, 1), f.now);
+  REQUIRE(r.ok());
+  CHECK(r->front().status == IngestStatus::accepted);
 }
 
 TEST_CASE("storage: a request's envelopes go in one transaction, and an error keeps none of them",
