@@ -360,7 +360,11 @@ Result<Statement> decode_statement(const DsseEnvelope& env) {
   if (env.payload_type != kDssePayloadType)
     return make_error(Errc::parse, "payloadType \"" + sanitize_utf8(env.payload_type) + "\" is not " +
                                        std::string(kDssePayloadType));
-  auto parsed = parse_json_exact(env.payload, "statement", 64);
+  // One arena for the whole statement, sized so that a typical scan needs
+  // one block: a malloc and a free per value were a sixth of the store's
+  // ingest time.
+  auto arena = json::make_shared_resource<json::monotonic_resource>(2 * env.payload.size() + 1024);
+  auto parsed = parse_json_exact(env.payload, "statement", 64, arena);
   if (!parsed) return parsed.error();
   if (!parsed->is_object()) return make_error(Errc::parse, "statement: not a JSON object");
   CanonicalScan canonical(env.payload);
@@ -372,7 +376,7 @@ Result<Statement> decode_statement(const DsseEnvelope& env) {
   if (*type != kStatementType)
     return make_error(Errc::parse, "statement: _type \"" + sanitize_utf8(*type) + "\" is not " +
                                        std::string(kStatementType));
-  Statement out;
+  Statement out(arena);
   const auto* subj = st.if_contains("subject");
   if (subj == nullptr || !subj->is_array() || subj->get_array().size() != 1 ||
       !subj->get_array()[0].is_object())
@@ -456,7 +460,7 @@ Result<Statement> decode_statement(const DsseEnvelope& env) {
                                          std::to_string(out.sequence));
     out.computed_digest = crypto::sha256_hex(canonical.gap.of(env.payload));
   }
-  // Moved, not copied: for a scan it is most of the statement.
+  // Moved, not copied (same arena): for a scan it is most of the statement.
   out.predicate = std::move(parsed->get_object().at("predicate").get_object());
   return out;
 }

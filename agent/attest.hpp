@@ -90,6 +90,16 @@ struct PayloadSpan {
 
 // What a verifier needs from a statement, read from the payload.
 struct Statement {
+  // sp: where predicate's values live (decode_statement: its arena).
+  explicit Statement(boost::json::storage_ptr sp = {}) : predicate(std::move(sp)) {}
+  Statement(Statement&&) noexcept = default;
+  Statement(const Statement&) = default;
+  // No assignment: a Boost.JSON container keeps its own memory resource when
+  // assigned to, so assigning a decoded statement would copy the whole
+  // predicate out of its arena. Move-construct instead.
+  Statement& operator=(Statement&&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
   StatementKind kind = StatementKind::scan;
   std::string host;            // subject name without "host:"
   std::string subject_digest;  // what the subject claims
@@ -101,6 +111,10 @@ struct Statement {
   std::string key_id;
   std::int64_t time_ms = 0;  // scan: started_at_ms; gap: recorded_at_ms
   GapInfo gap;               // kind == gap
+  // Its values live in one arena per statement (a monotonic resource,
+  // freed with the last value that uses it): a scan's predicate is
+  // thousands of small strings and objects. Not for growing from two
+  // threads at once.
   boost::json::object predicate;
   // Per element of predicate.results (scan), its "evidence" member's text
   // in the payload, if it has one: the canonical serialisation of that

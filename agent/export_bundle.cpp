@@ -59,7 +59,7 @@ BundleEnvelope read_envelope(const json::value& item, std::size_t index) {
     return e;
   }
   e.sequence = st->sequence;
-  e.statement = std::move(*st);
+  e.statement.emplace(std::move(*st));
   return e;
 }
 

@@ -90,12 +90,13 @@ struct ExactHandler {
 
 }  // namespace
 
-Result<json::value> parse_json_exact(std::string_view text, const std::string& where, std::size_t max_depth) {
+Result<json::value> parse_json_exact(std::string_view text, const std::string& where, std::size_t max_depth,
+                                     json::storage_ptr sp) {
   json::parse_options opt;
   opt.max_depth = max_depth;
   try {
     json::basic_parser<ExactHandler> p(opt);
-    p.handler().st.reset();
+    p.handler().st.reset(std::move(sp));
     json::error_code ec;
     const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
     if (ec) {

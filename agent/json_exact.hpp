@@ -7,6 +7,7 @@
 //   boost::json::serialize(parse_json_exact(text)) == text.
 #pragma once
 
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 #include <cstddef>
 #include <string>
@@ -18,8 +19,9 @@ namespace vigil::agent {
 
 // One complete JSON text (RFC 8259: no comments, no trailing commas), at
 // most max_depth levels of nesting. Errc::parse with the offset and reason,
-// prefixed by `where`.
+// prefixed by `where`. The value's memory comes from sp (the default
+// resource when null).
 Result<boost::json::value> parse_json_exact(std::string_view text, const std::string& where,
-                                            std::size_t max_depth = 64);
+                                            std::size_t max_depth = 64, boost::json::storage_ptr sp = {});
 
 }  // namespace vigil::agent

@@ -110,9 +110,6 @@ std::optional<Entry> check_envelope(const json::value& item, std::size_t index,
     c.fail(index, hint, where + ": not an object with an \"envelope\" string");
     return std::nullopt;
   }
-  Entry e;
-  e.index = index;
-  e.digest = crypto::sha256_hex(std::string_view(*bytes));
   auto env = parse_envelope(std::string_view(*bytes));
   if (!env) {
     c.fail(index, hint, where + ": " + env.error().message);
@@ -123,7 +120,8 @@ std::optional<Entry> check_envelope(const json::value& item, std::size_t index,
     c.fail(index, hint, where + ": " + st.error().message);
     return std::nullopt;
   }
-  e.st = std::move(*st);
+  // Constructed around the statement: its predicate stays in its arena.
+  Entry e{index, crypto::sha256_hex(std::string_view(*bytes)), std::move(*st)};
   const std::int64_t seq = e.st.sequence;
   if (hint_digest != nullptr && *hint_digest != e.digest)
     c.fail(index, seq,
