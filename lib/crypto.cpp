@@ -263,13 +263,42 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem, const std::string& w
   if (pem.size() > kMaxKeyFileBytes) return make_error(Errc::too_large, where + ": key text over 16 KiB");
   auto bio = mem_bio(pem);
   if (!bio) return make_error(Errc::internal, where + ": " + openssl_error());
-  EvpPkeyPtr pkey(PEM_read_bio_PUBKEY(bio.get(), nullptr, no_passphrase, nullptr));
-  if (!pkey) return make_error(Errc::parse, where + ": not a PEM public key: " + openssl_error());
-  return from_pkey(std::move(pkey), where);
+  // The armour only (PEM_read_bio decodes no key), then the DER below:
+  // PEM_read_bio_PUBKEY runs OpenSSL 3's decoder chain, which made parsing
+  // the host's key most of a small ingest request.
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  const int ok = PEM_read_bio(bio.get(), &name, &header, &data, &len);
+  OpensslBytePtr owned_name(reinterpret_cast<unsigned char*>(name));
+  OpensslBytePtr owned_header(reinterpret_cast<unsigned char*>(header));
+  OpensslBytePtr owned_data(data);
+  if (ok != 1) return make_error(Errc::parse, where + ": not a PEM public key: " + openssl_error());
+  if (std::string_view(name) != "PUBLIC KEY" || (header != nullptr && *header != '\0'))
+    return make_error(Errc::parse, where + ": not a PEM public key: a \"" + sanitize_utf8(name) +
+                                       "\" block, not \"PUBLIC KEY\"");
+  return from_spki_der(std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len)),
+                       where);
 }
 
 Result<PublicKey> PublicKey::from_spki_der(std::string_view der, const std::string& where) {
   if (der.size() > kMaxKeyFileBytes) return make_error(Errc::too_large, where + ": key over 16 KiB");
+  // An Ed25519 SubjectPublicKeyInfo is this fixed header and the 32-byte key
+  // (RFC 8410 section 4), read without OpenSSL's decoders; any other DER
+  // takes d2i_PUBKEY, which names what it is.
+  static constexpr std::string_view kEd25519Spki("\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00", 12);
+  if (der.size() == kEd25519Spki.size() + 32 && der.substr(0, kEd25519Spki.size()) == kEd25519Spki) {
+    EvpPkeyPtr pkey(EVP_PKEY_new_raw_public_key(
+        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(der.data()) + kEd25519Spki.size(),
+        32));
+    if (!pkey) return make_error(Errc::parse, where + ": not an Ed25519 public key: " + openssl_error());
+    PublicKey k;
+    k.der_ = std::string(der);
+    k.key_id_ = sha256_hex(k.der_);
+    k.pkey_ = share(std::move(pkey));
+    return k;
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   EvpPkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!pkey) return make_error(Errc::parse, where + ": not a DER SubjectPublicKeyInfo: " + openssl_error());

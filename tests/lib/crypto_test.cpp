@@ -206,6 +206,30 @@ TEST_CASE("keys of other types, encrypted keys and junk are refused", "[crypto]"
   CHECK_THAT(e.error().message, Catch::Contains("enc.pem: not an unencrypted PEM private key"));
 
   CHECK_FALSE(PublicKey::from_pem("garbage", "g").ok());
+  // A PEM block of another kind, or with headers, is not a public key.
+  auto wrong = PublicKey::from_pem(*priv, "priv.pem");
+  REQUIRE_FALSE(wrong.ok());
+  CHECK_THAT(wrong.error().message,
+             Catch::Contains("priv.pem: not a PEM public key: a \"PRIVATE KEY\" block"));
+  std::string headed = key->public_key().pem();
+  headed.insert(headed.find('\n') + 1, "Proc-Type: 4,ENCRYPTED\n\n");
+  CHECK_FALSE(PublicKey::from_pem(headed, "h").ok());
+  // The fixed Ed25519 SubjectPublicKeyInfo, read without OpenSSL's
+  // decoders, is the same key: same id, same encoding, same verdicts.
+  const std::string spki = key->public_key().spki_der();
+  REQUIRE(spki.size() == 44);
+  auto direct = PublicKey::from_spki_der(spki, "spki");
+  REQUIRE(direct.ok());
+  CHECK(direct->key_id() == key->key_id());
+  CHECK(direct->spki_der() == spki);
+  CHECK(direct->pem() == key->public_key().pem());  // OpenSSL encodes the key it holds alike
+  const std::string sig = key->sign("m").value();
+  CHECK(direct->verify("m", sig));
+  CHECK_FALSE(direct->verify("n", sig));
+  // A 44-byte DER whose header is not Ed25519's goes to OpenSSL, which refuses it.
+  std::string other = spki;
+  other[8] = '\x71';  // OID 1.3.101.113: Ed448, whose keys are 57 bytes
+  CHECK_FALSE(PublicKey::from_spki_der(other, "o").ok());
   CHECK_FALSE(HostKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "g").ok());
   CHECK(PublicKey::from_pem(std::string(kMaxKeyFileBytes + 1, 'A'), "big").is(Errc::too_large));
   std::string der = key->public_key().spki_der() + "x";
