@@ -97,24 +97,45 @@ Status explain_gaps(const sql::Database& db, const std::string& host_id, std::in
   return {};
 }
 
-// The host's latest verdict per check, read once per request and kept up to
-// date as its envelopes are indexed (one query instead of one per result).
-using LatestVerdicts = std::unordered_map<std::string, std::string>;
+// The host's latest result per check: read once per request, kept up to
+// date as its envelopes are indexed (one query instead of one per result),
+// and written back once when the request's envelopes are in (a check's
+// `latest` row changes once per request, not once per envelope).
+struct LatestResult {
+  std::string verdict;
+  std::int64_t result_id = 0;
+  bool changed = false;  // by this request: to write back
+};
+using LatestResults = std::unordered_map<std::string, LatestResult>;
 
-Result<LatestVerdicts> latest_verdicts(const sql::Database& db, const std::string& host_id) {
-  auto st = query(db,
-                  "SELECT l.check_id, r.verdict FROM latest l JOIN results r ON r.id = l.result_id"
-                  " WHERE l.host_id = ?1",
-                  {std::string_view(host_id)});
+Result<LatestResults> read_latest(const sql::Database& db, const std::string& host_id) {
+  auto st =
+      query(db,
+            "SELECT l.check_id, r.verdict, l.result_id FROM latest l JOIN results r ON r.id = l.result_id"
+            " WHERE l.host_id = ?1",
+            {std::string_view(host_id)});
   if (!st) return std::move(st).error();
-  LatestVerdicts out;
-  while (st->step()) out.insert_or_assign(st->column_text(0), st->column_text(1));
+  LatestResults out;
+  while (st->step())
+    out.insert_or_assign(st->column_text(0), LatestResult{st->column_text(1), st->column_int(2), false});
   if (!st->succeeded()) return step_error(db, "latest");
   return out;
 }
 
+Status write_latest(const sql::Database& db, const std::string& host_id, const LatestResults& latest) {
+  for (const auto& [check, l] : latest) {
+    if (!l.changed) continue;
+    Status s = run(db,
+                   "INSERT INTO latest (host_id, check_id, result_id) VALUES (?1,?2,?3)"
+                   " ON CONFLICT (host_id, check_id) DO UPDATE SET result_id = excluded.result_id",
+                   {std::string_view(host_id), std::string_view(check), l.result_id});
+    if (!s) return s;
+  }
+  return {};
+}
+
 Status index_result(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
-                    const IngestItem& it, const ResultRow& r, LatestVerdicts& latest) {
+                    const IngestItem& it, const ResultRow& r, LatestResults& latest) {
   Status s = run(db,
                  "INSERT INTO results (host_id, epoch, sequence, time_ms, check_id, policy, title, severity,"
                  " verdict, message, evidence, controls, evidence_offset, evidence_size)"
@@ -129,25 +150,22 @@ Status index_result(const sql::Database& db, const std::string& host_id, std::in
   if (!s) return s;
   const std::int64_t id = db.last_insert_rowid();
   const auto before = latest.find(r.check);
-  if (before == latest.end() || before->second != r.verdict) {
+  if (before == latest.end() || before->second.verdict != r.verdict) {
     s = run(
         db,
         "INSERT INTO transitions (host_id, check_id, from_verdict, to_verdict, sequence, time_ms, message)"
         " VALUES (?1,?2,?3,?4,?5,?6,?7)",
         {std::string_view(host_id), std::string_view(r.check),
-         before != latest.end() ? sql::Param(std::string_view(before->second)) : sql::Param(nullptr),
+         before != latest.end() ? sql::Param(std::string_view(before->second.verdict)) : sql::Param(nullptr),
          std::string_view(r.verdict), it.sequence, it.time_ms, std::string_view(r.message)});
     if (!s) return s;
   }
-  latest.insert_or_assign(r.check, r.verdict);
-  return run(db,
-             "INSERT INTO latest (host_id, check_id, result_id) VALUES (?1,?2,?3)"
-             " ON CONFLICT (host_id, check_id) DO UPDATE SET result_id = excluded.result_id",
-             {std::string_view(host_id), std::string_view(r.check), id});
+  latest.insert_or_assign(r.check, LatestResult{r.verdict, id, true});
+  return {};
 }
 
 Status store_envelope(const sql::Database& db, const std::string& host_id, std::int64_t epoch,
-                      const IngestItem& it, std::int64_t now_ms, LatestVerdicts& latest) {
+                      const IngestItem& it, std::int64_t now_ms, LatestResults& latest) {
   Status s = run(
       db,
       "INSERT INTO envelopes (host_id, epoch, sequence, digest, previous_digest, kind, time_ms,"
@@ -172,7 +190,7 @@ IngestOutcome rejected(std::string reason) {
 }
 
 Result<IngestOutcome> ingest_in_tx(const sql::Database& db, const std::string& host_id, const IngestItem& it,
-                                   std::int64_t now_ms, LatestVerdicts& latest) {
+                                   std::int64_t now_ms, LatestResults& latest) {
   auto pos = chain_position(db, host_id);
   if (!pos) return std::move(pos).error();
   const std::string seq = "sequence " + std::to_string(it.sequence);
@@ -220,7 +238,7 @@ Result<std::vector<IngestOutcome>> SqliteStorage::ingest(const std::string& host
   // One commit for the request, not one per envelope: each envelope's rows,
   // index pages and WAL frames were written and synced on their own before.
   return in_write_tx(db, [&]() -> Result<std::vector<IngestOutcome>> {
-    auto latest = latest_verdicts(db, host_id);
+    auto latest = read_latest(db, host_id);
     if (!latest) return std::move(latest).error();
     std::vector<IngestOutcome> out;
     out.reserve(items.size());
@@ -229,8 +247,10 @@ Result<std::vector<IngestOutcome>> SqliteStorage::ingest(const std::string& host
       if (!r) return std::move(r).error();
       out.push_back(std::move(*r));
     }
-    Status s = run(db, "UPDATE hosts SET last_seen_ms = MAX(COALESCE(last_seen_ms, 0), ?2) WHERE id = ?1",
-                   {std::string_view(host_id), now_ms});
+    Status s = write_latest(db, host_id, *latest);
+    if (s)
+      s = run(db, "UPDATE hosts SET last_seen_ms = MAX(COALESCE(last_seen_ms, 0), ?2) WHERE id = ?1",
+              {std::string_view(host_id), now_ms});
     if (!s) return s.error();
     return out;
   });

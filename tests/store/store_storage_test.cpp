@@ -169,8 +169,9 @@ TEST_CASE("storage: two threads ingesting one chain store each envelope once", "
   CHECK(ts->size() == 6);  // null->pass, then a change at every scan, each once
 }
 
-TEST_CASE("storage: drift within one request and across requests is one transition per change",
-          "[store-storage]") {
+TEST_CASE(
+    "storage: drift within one request and across requests is one transition per change, latest the last",
+    "[store-storage]") {
   ChainHost h(6);
   auto& f = h.f;
   const std::string& host = h.host;
@@ -179,10 +180,20 @@ TEST_CASE("storage: drift within one request and across requests is one transiti
   for (std::size_t i = 0; i < verdicts.size(); ++i) items.push_back(h.item(i, "c", verdicts[i]));
   // Sequences 1-4 in one request, 5-6 in the next: the second starts from
   // the latest verdict the first left.
+  // Each request leaves `latest` at its last envelope's result.
+  auto latest_is = [&](std::int64_t sequence, const std::string& verdict) {
+    auto l = f.storage().latest_results(host);
+    REQUIRE(l.ok());
+    REQUIRE(l->size() == 1);
+    CHECK(l->front().sequence == sequence);
+    CHECK(l->front().row.verdict == verdict);
+  };
   auto first = f.storage().ingest(host, std::span(items).first(4), f.now);
   REQUIRE(first.ok());
+  latest_is(4, "pass");
   auto second = f.storage().ingest(host, std::span(items).subspan(4), f.now);
   REQUIRE(second.ok());
+  latest_is(6, "fail");
   DriftFilter d;
   auto ts = f.storage().drift(d);
   REQUIRE(ts.ok());
