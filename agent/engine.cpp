@@ -68,13 +68,17 @@ collectors::Value column_value(const sql::Statement& s, int i) {
   }
 }
 
-Status bind_parameters(sql::Statement& stmt, const PolicyPack& pack) {
+Status bind_parameters(sql::Statement& stmt, const PolicyPack& pack, std::int64_t scan_time_s) {
   for (int i = 1; i <= stmt.parameter_count(); ++i) {
     const char* raw = stmt.parameter_name(i);
     if (raw == nullptr || (raw[0] != ':' && raw[0] != '$' && raw[0] != '@')) {
       return make_error(Errc::invalid, "positional parameters (?) are not supported; use :name");
     }
     std::string name(raw + 1);
+    if (name == kScanTimeParameter) {
+      if (Status s = stmt.bind_int(i, scan_time_s); !s.ok()) return s;
+      continue;
+    }
     auto it = pack.parameters.find(name);
     if (it == pack.parameters.end()) {
       return make_error(Errc::invalid, "unknown parameter :" + name + " (not in the pack's parameters)");
@@ -225,6 +229,9 @@ Result<sql::Statement> Engine::prepare_checked(std::string_view sql, std::vector
 }
 
 Status Engine::validate(const PolicyPack& pack) {
+  scan_time_s_ =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::vector<std::string> problems;
   auto where = [&](const Check& c, const char* what) {
     return pack.source + ":" + std::to_string(c.line) + ": check " + c.id + ": " + what + ": ";
@@ -234,7 +241,7 @@ Status Engine::validate(const PolicyPack& pack) {
       auto s = prepare_checked(c.applies_when);
       if (!s)
         problems.push_back(where(c, "applies_when") + s.error().message);
-      else if (Status b = bind_parameters(*s, pack); !b.ok())
+      else if (Status b = bind_parameters(*s, pack, scan_time_s_); !b.ok())
         problems.push_back(where(c, "applies_when") + b.error().message);
     }
     auto s = prepare_checked(c.query);
@@ -242,7 +249,7 @@ Status Engine::validate(const PolicyPack& pack) {
       problems.push_back(where(c, "query") + s.error().message);
       continue;
     }
-    if (Status b = bind_parameters(*s, pack); !b.ok())
+    if (Status b = bind_parameters(*s, pack, scan_time_s_); !b.ok())
       problems.push_back(where(c, "query") + b.error().message);
     if (find_compliant_column(*s) < 0) {
       problems.push_back(where(c, "query") + "has no column named 'compliant' (1 = the row complies)");
@@ -322,7 +329,7 @@ bool Engine::check_applies(const PolicyPack& pack, const Check& check, const Sca
                            CheckResult& r) {
   if (check.applies_when.empty()) return true;
   auto s = prepare_checked(check.applies_when);
-  Status bound = s ? bind_parameters(*s, pack) : Status(s.error());
+  Status bound = s ? bind_parameters(*s, pack, scan_time_s_) : Status(s.error());
   if (!bound.ok()) {
     set_verdict(r, Verdict::error, "applies_when: " + bound.error().message);
     return false;
@@ -346,7 +353,7 @@ bool Engine::check_applies(const PolicyPack& pack, const Check& check, const Sca
 void Engine::evaluate_query(const PolicyPack& pack, const Check& check, const ScanOptions& opts,
                             CheckResult& r) {
   auto s = prepare_checked(check.query);
-  Status bound = s ? bind_parameters(*s, pack) : Status(s.error());
+  Status bound = s ? bind_parameters(*s, pack, scan_time_s_) : Status(s.error());
   if (!bound.ok()) return set_verdict(r, Verdict::error, "query: " + bound.error().message);
   const int compliant_col = find_compliant_column(*s);
   if (compliant_col < 0) return set_verdict(r, Verdict::error, "query: has no column named 'compliant'");
@@ -401,9 +408,10 @@ ScanReport Engine::scan(const std::vector<PolicyPack>& packs, const ScanOptions&
   begin_scan(&opts);
   ScanReport report;
   report.root = state_->host->root();
-  report.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  report.started_at_ms = opts.started_at_ms.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                         std::chrono::system_clock::now().time_since_epoch())
+                                                         .count());
+  scan_time_s_ = report.started_at_ms / 1000;
   const auto scan_start = Clock::now();
   const std::set<std::string> only(opts.only_checks.begin(), opts.only_checks.end());
   std::vector<std::pair<const PolicyPack*, const Check*>> checks;

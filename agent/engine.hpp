@@ -9,9 +9,9 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <utility>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "collector.hpp"
@@ -49,7 +49,7 @@ struct CollectorRun {
   std::string args;  // "('/etc/shadow')" for table-valued functions, "" otherwise
   std::size_t rows = 0;
   double duration_ms = 0;
-  std::string error;  // empty when it succeeded
+  std::string error;         // empty when it succeeded
   bool over_budget = false;  // it ran longer than ScanOptions::collector_budget (error says so)
   bool skipped = false;      // not run: ScanOptions::skip_collectors named it (error says why)
 };
@@ -79,6 +79,9 @@ struct ScanOptions {
   // checks run (vtab.hpp, start_prefetch): the same report, sooner on a
   // machine with a second core.
   bool prefetch = true;
+  // The scan's clock (Unix ms): ScanReport::started_at_ms, and :scan_time
+  // in seconds. None: the system clock when the scan starts. Tests pin it.
+  std::optional<std::int64_t> started_at_ms;
 };
 
 struct ScanReport {
@@ -153,6 +156,9 @@ class Engine {
   };
   sql::Database db_;
   std::unique_ptr<ScanState> state_;
+  // :scan_time for the statements of the scan running now (validate binds
+  // the time it runs at: the value does not matter there).
+  std::int64_t scan_time_s_ = 0;
   // SQL text -> the tables its compile read, for every statement compiled.
   std::unordered_map<std::string, std::vector<std::string>, TextHash, std::equal_to<>> compiled_reads_;
 };

@@ -187,6 +187,12 @@ void parse_parameters(const YAML::Node& node, PolicyPack& pack, Problems& proble
       problems.add(kv.first, "", "parameter name '" + name + "' must match [a-z_][a-z0-9_]*");
       continue;
     }
+    if (name == kScanTimeParameter) {
+      problems.add(
+          kv.first, "",
+          "parameter name 'scan_time' is reserved: the engine binds the scan's start (Unix seconds)");
+      continue;
+    }
     if (pack.parameters.count(name) != 0) {
       problems.add(kv.first, "", "duplicate parameter '" + name + "'");
       continue;

@@ -36,6 +36,11 @@ struct Check {
   int line = 0;  // where the check starts in its file (1-based)
 };
 
+// :scan_time, bound by the engine in every statement: the scan's start in
+// Unix seconds, so every check of a scan judges ages against one instant
+// (SQLite's 'now' is read per statement). A pack cannot define it.
+inline constexpr std::string_view kScanTimeParameter = "scan_time";
+
 struct PolicyPack {
   std::string id;
   std::string title;
@@ -46,7 +51,7 @@ struct PolicyPack {
   // signed statement names exactly which text judged the host.
   std::string sha256;
   // Named SQL parameters (:name) with their values; lists become JSON arrays
-  // (use them with json_each(:name)).
+  // (use them with json_each(:name)). kScanTimeParameter is not among them.
   std::map<std::string, collectors::Value> parameters;
   std::vector<Check> checks;
   std::vector<std::string> warnings;  // not fatal, shown by `policy lint`
@@ -67,8 +72,8 @@ struct PolicySource {
 // Lists and reads the files of paths as load_policy_paths does.
 Result<std::vector<PolicySource>> read_policy_sources(const std::vector<std::string>& paths);
 // Parses them; check ids must be unique across all packs.
-Result<std::vector<PolicyPack>> parse_policy_sources(const std::vector<PolicySource>& sources,
-                                                     const ControlCatalog& catalog = ControlCatalog::builtin());
+Result<std::vector<PolicyPack>> parse_policy_sources(
+    const std::vector<PolicySource>& sources, const ControlCatalog& catalog = ControlCatalog::builtin());
 
 // Loads packs from files and directories (a directory contributes its *.yaml
 // and *.yml files in name order) and built-in packs named "builtin:NAME"

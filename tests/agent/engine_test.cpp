@@ -119,6 +119,34 @@ const CheckResult& result(const ScanReport& r, const std::string& id) {
 
 }  // namespace
 
+TEST_CASE(":scan_time is the scan's start in Unix seconds, one instant for every statement", "[engine]") {
+  Fixture f;
+  PolicyPack p;
+  p.id = "t";
+  p.source = "t.yaml";
+  // Pinned to 2023: what the statements see is the scan's clock, not the
+  // system's (which SQLite's 'now' would read, per statement).
+  p.checks = {
+      make_check("first", "SELECT :scan_time AS t, 1 AS compliant FROM test_numbers WHERE n = 1"),
+      make_check("second", "SELECT :scan_time AS t, 1 AS compliant", OnEmpty::fail,
+                 "SELECT 1 WHERE :scan_time = 1700000000"),
+  };
+  REQUIRE(f.engine->validate(p).ok());
+  const std::vector<PolicyPack> packs{p};
+  ScanOptions pinned;
+  pinned.started_at_ms = 1'700'000'000'999;
+  auto r = f.engine->scan(packs, pinned);
+  CHECK(r.started_at_ms == 1'700'000'000'999);
+  REQUIRE(result(r, "first").verdict == Verdict::pass);
+  CHECK(std::get<std::int64_t>(result(r, "first").evidence.rows.at(0).at(0)) == 1'700'000'000);
+  REQUIRE(result(r, "second").verdict == Verdict::pass);  // applies_when sees it too
+  CHECK(std::get<std::int64_t>(result(r, "second").evidence.rows.at(0).at(0)) == 1'700'000'000);
+  // Unpinned: the system clock when the scan starts, the report's time.
+  auto now = f.engine->scan(packs);
+  CHECK(std::get<std::int64_t>(result(now, "first").evidence.rows.at(0).at(0)) == now.started_at_ms / 1000);
+  CHECK(now.started_at_ms / 1000 > 1'700'000'000);
+}
+
 TEST_CASE("verdict rules", "[engine]") {
   Fixture f;
   PolicyPack p;
@@ -358,8 +386,9 @@ VIGIL_REGISTER_TABLE(slow_table());
 
 TEST_CASE("a collector over its time budget is an error for its checks, and says so", "[engine][budget]") {
   Fixture f;
-  const std::vector<PolicyPack> packs{pack_of({make_check("slow", "SELECT x, 1 AS compliant FROM test_slow"),
-                                               make_check("fast", "SELECT n, 1 AS compliant FROM test_numbers")})};
+  const std::vector<PolicyPack> packs{
+      pack_of({make_check("slow", "SELECT x, 1 AS compliant FROM test_slow"),
+               make_check("fast", "SELECT n, 1 AS compliant FROM test_numbers")})};
   REQUIRE(f.engine->validate(packs[0]).ok());
   ScanOptions opts;
   opts.collector_budget = std::chrono::milliseconds(5);
@@ -383,8 +412,9 @@ TEST_CASE("a collector over its time budget is an error for its checks, and says
 
 TEST_CASE("a skipped collector is not run and its checks end in error with the reason", "[engine][budget]") {
   Fixture f;
-  const std::vector<PolicyPack> packs{pack_of({make_check("numbers", "SELECT n, 1 AS compliant FROM test_numbers"),
-                                               make_check("echo", "SELECT upper, 1 AS compliant FROM test_echo('a')")})};
+  const std::vector<PolicyPack> packs{
+      pack_of({make_check("numbers", "SELECT n, 1 AS compliant FROM test_numbers"),
+               make_check("echo", "SELECT upper, 1 AS compliant FROM test_echo('a')")})};
   REQUIRE(f.engine->validate(packs[0]).ok());
   ScanOptions opts;
   opts.skip_collectors["test_numbers"] = "quarantined until tomorrow";
@@ -400,8 +430,9 @@ TEST_CASE("a skipped collector is not run and its checks end in error with the r
 
 TEST_CASE("a cancelled scan stops before its next check and says it is incomplete", "[engine][budget]") {
   Fixture f;
-  const std::vector<PolicyPack> packs{pack_of({make_check("a", "SELECT n, 1 AS compliant FROM test_numbers"),
-                                               make_check("b", "SELECT n, 1 AS compliant FROM test_numbers")})};
+  const std::vector<PolicyPack> packs{
+      pack_of({make_check("a", "SELECT n, 1 AS compliant FROM test_numbers"),
+               make_check("b", "SELECT n, 1 AS compliant FROM test_numbers")})};
   REQUIRE(f.engine->validate(packs[0]).ok());
   std::atomic<bool> cancel{true};
   ScanOptions opts;
@@ -448,8 +479,9 @@ VIGIL_REGISTER_TABLE(slow_failing_table());
 
 TEST_CASE("a cancel during the last check still marks the scan cancelled", "[engine][budget]") {
   Fixture f;
-  const std::vector<PolicyPack> packs{pack_of({make_check("a", "SELECT n, 1 AS compliant FROM test_numbers"),
-                                               make_check("last", "SELECT x, 1 AS compliant FROM test_cancels")})};
+  const std::vector<PolicyPack> packs{
+      pack_of({make_check("a", "SELECT n, 1 AS compliant FROM test_numbers"),
+               make_check("last", "SELECT x, 1 AS compliant FROM test_cancels")})};
   REQUIRE(f.engine->validate(packs[0]).ok());
   std::atomic<bool> cancel{false};
   g_cancel_from_collector = &cancel;
@@ -460,16 +492,18 @@ TEST_CASE("a cancel during the last check still marks the scan cancelled", "[eng
   CHECK(r.cancelled);
 }
 
-TEST_CASE("a collector that is slow and then fails is over budget too, its own error kept", "[engine][budget]") {
+TEST_CASE("a collector that is slow and then fails is over budget too, its own error kept",
+          "[engine][budget]") {
   Fixture f;
-  const std::vector<PolicyPack> packs{pack_of({make_check("s", "SELECT x, 1 AS compliant FROM test_slow_fails")})};
+  const std::vector<PolicyPack> packs{
+      pack_of({make_check("s", "SELECT x, 1 AS compliant FROM test_slow_fails")})};
   REQUIRE(f.engine->validate(packs[0]).ok());
   ScanOptions opts;
   opts.collector_budget = std::chrono::milliseconds(5);
   auto r = f.engine->scan(packs, opts);
   CHECK(result(r, "s").verdict == Verdict::error);
-  CHECK_THAT(result(r, "s").message,
-             Catch::Contains("over its time budget of 5.0 ms") && Catch::Contains("/usr/sbin/nft: timed out"));
+  CHECK_THAT(result(r, "s").message, Catch::Contains("over its time budget of 5.0 ms") &&
+                                         Catch::Contains("/usr/sbin/nft: timed out"));
   CHECK(run_of(r, "test_slow_fails").over_budget);
 }
 
@@ -581,7 +615,8 @@ TEST_CASE("prefetch: every fixture host gets the same verdicts, evidence and war
     return lines;
   };
   std::vector<std::string> roots;
-  for (const auto& e : std::filesystem::directory_iterator(vigil::test::fixture_host("debian12-stock") + "/.."))
+  for (const auto& e :
+       std::filesystem::directory_iterator(vigil::test::fixture_host("debian12-stock") + "/.."))
     if (e.is_directory()) roots.push_back(e.path().string());
   std::sort(roots.begin(), roots.end());
   REQUIRE(roots.size() > 10);

@@ -118,6 +118,8 @@ TEST_CASE("bad packs are refused with file, line, check and reason", "[policy]")
        "duplicate key 'title'"},
       {"id: p\ntitle: t\nversion: '1'\nparameters:\n  Bad-Name: 1\nchecks:\n" + base_check,
        "parameter name 'Bad-Name'"},
+      {"id: p\ntitle: t\nversion: '1'\nparameters:\n  scan_time: 0\nchecks:\n" + base_check,
+       "bad.yaml:5: parameter name 'scan_time' is reserved"},
   };
   for (const auto& c : cases) {
     INFO(c.yaml);
