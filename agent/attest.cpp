@@ -360,8 +360,9 @@ Result<Statement> decode_statement(const DsseEnvelope& env) {
   if (env.payload_type != kDssePayloadType)
     return make_error(Errc::parse, "payloadType \"" + sanitize_utf8(env.payload_type) + "\" is not " +
                                        std::string(kDssePayloadType));
-  // One arena for the whole statement, sized so that a typical scan needs
-  // one block: a malloc and a free per value were a sixth of the store's
+  // One arena for the whole statement, its first block sized from the
+  // payload (a scan's values take two to four times its bytes, so one or two
+  // blocks): a malloc and a free per value were a sixth of the store's
   // ingest time.
   auto arena = json::make_shared_resource<json::monotonic_resource>(2 * env.payload.size() + 1024);
   auto parsed = parse_json_exact(env.payload, "statement", 64, arena);

@@ -93,10 +93,12 @@ struct Statement {
   // sp: where predicate's values live (decode_statement: its arena).
   explicit Statement(boost::json::storage_ptr sp = {}) : predicate(std::move(sp)) {}
   Statement(Statement&&) noexcept = default;
-  Statement(const Statement&) = default;
-  // No assignment: a Boost.JSON container keeps its own memory resource when
-  // assigned to, so assigning a decoded statement would copy the whole
-  // predicate out of its arena. Move-construct instead.
+  // Neither copied nor assigned. A Boost.JSON copy allocates in the source's
+  // resource (a copy would grow the shared arena, from whichever thread
+  // copies), and an assigned-to container keeps its own (assigning a decoded
+  // statement would copy the whole predicate out of the arena).
+  // Move-construct instead.
+  Statement(const Statement&) = delete;
   Statement& operator=(Statement&&) = delete;
   Statement& operator=(const Statement&) = delete;
 

@@ -275,9 +275,12 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem, const std::string& w
   OpensslBytePtr owned_header(reinterpret_cast<unsigned char*>(header));
   OpensslBytePtr owned_data(data);
   if (ok != 1) return make_error(Errc::parse, where + ": not a PEM public key: " + openssl_error());
-  if (std::string_view(name) != "PUBLIC KEY" || (header != nullptr && *header != '\0'))
+  if (std::string_view(name) != "PUBLIC KEY")
     return make_error(Errc::parse, where + ": not a PEM public key: a \"" + sanitize_utf8(name) +
                                        "\" block, not \"PUBLIC KEY\"");
+  if (header != nullptr && *header != '\0')
+    return make_error(Errc::parse, where + ": not a PEM public key: the block has headers (" +
+                                       sanitize_utf8(std::string_view(header).substr(0, 64)) + ")");
   return from_spki_der(std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(len)),
                        where);
 }

@@ -90,11 +90,11 @@ Result<std::vector<StoredResult>> SqliteStorage::latest_results(const std::strin
   if (host_id.empty())
     return results_of(
         lease->db(),
-        std::string(kResultColumns) + "JOIN latest l ON l.result_id = r.id ORDER BY r.host_id, r.check_id",
+        std::string(kResultColumns) + "JOIN latest l ON l.result_id = r.id ORDER BY l.host_id, l.check_id",
         {});
   return results_of(lease->db(),
                     std::string(kResultColumns) +
-                        "JOIN latest l ON l.result_id = r.id WHERE l.host_id = ?1 ORDER BY r.check_id",
+                        "JOIN latest l ON l.result_id = r.id WHERE l.host_id = ?1 ORDER BY l.check_id",
                     {std::string_view(host_id)});
 }
 

@@ -213,7 +213,9 @@ TEST_CASE("keys of other types, encrypted keys and junk are refused", "[crypto]"
              Catch::Contains("priv.pem: not a PEM public key: a \"PRIVATE KEY\" block"));
   std::string headed = key->public_key().pem();
   headed.insert(headed.find('\n') + 1, "Proc-Type: 4,ENCRYPTED\n\n");
-  CHECK_FALSE(PublicKey::from_pem(headed, "h").ok());
+  auto with_headers = PublicKey::from_pem(headed, "h");
+  REQUIRE_FALSE(with_headers.ok());
+  CHECK_THAT(with_headers.error().message, Catch::Contains("h: not a PEM public key: the block has headers"));
   // The fixed Ed25519 SubjectPublicKeyInfo, read without OpenSSL's
   // decoders, is the same key: same id, same encoding, same verdicts.
   const std::string spki = key->public_key().spki_der();
