@@ -229,9 +229,6 @@ Result<sql::Statement> Engine::prepare_checked(std::string_view sql, std::vector
 }
 
 Status Engine::validate(const PolicyPack& pack) {
-  scan_time_s_ =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
   std::vector<std::string> problems;
   auto where = [&](const Check& c, const char* what) {
     return pack.source + ":" + std::to_string(c.line) + ": check " + c.id + ": " + what + ": ";

@@ -157,7 +157,7 @@ class Engine {
   sql::Database db_;
   std::unique_ptr<ScanState> state_;
   // :scan_time for the statements of the scan running now (validate binds
-  // the time it runs at: the value does not matter there).
+  // whatever it holds: validation only prepares, it never steps).
   std::int64_t scan_time_s_ = 0;
   // SQL text -> the tables its compile read, for every statement compiled.
   std::unordered_map<std::string, std::vector<std::string>, TextHash, std::equal_to<>> compiled_reads_;

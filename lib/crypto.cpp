@@ -252,8 +252,12 @@ Result<PublicKey> PublicKey::from_pkey(EvpPkeyPtr pkey, const std::string& where
                                          ")");
   auto der = encode_spki(pkey.get(), where);
   if (!der) return der.error();
+  return assemble(std::move(pkey), std::move(*der));
+}
+
+PublicKey PublicKey::assemble(EvpPkeyPtr pkey, std::string der) {
   PublicKey k;
-  k.der_ = std::move(*der);
+  k.der_ = std::move(der);
   k.key_id_ = sha256_hex(k.der_);
   k.pkey_ = share(std::move(pkey));
   return k;
@@ -296,11 +300,7 @@ Result<PublicKey> PublicKey::from_spki_der(std::string_view der, const std::stri
         EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(der.data()) + kEd25519Spki.size(),
         32));
     if (!pkey) return make_error(Errc::parse, where + ": not an Ed25519 public key: " + openssl_error());
-    PublicKey k;
-    k.der_ = std::string(der);
-    k.key_id_ = sha256_hex(k.der_);
-    k.pkey_ = share(std::move(pkey));
-    return k;
+    return assemble(std::move(pkey), std::string(der));
   }
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   EvpPkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));

@@ -57,6 +57,8 @@ class PublicKey {
 
  private:
   static Result<PublicKey> from_pkey(EvpPkeyPtr pkey, const std::string& where);
+  // An Ed25519 key and its SPKI DER, known to match; the key id from the DER.
+  static PublicKey assemble(EvpPkeyPtr pkey, std::string der);
   std::shared_ptr<EVP_PKEY> pkey_;  // shared: a PublicKey is a value that is copied freely
   std::string der_;
   std::string key_id_;
